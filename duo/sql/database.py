@@ -1,0 +1,129 @@
+"""Trio-facing access to PostgreSQL: a thin typed wrapper over an asyncpg pool."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import attrs
+import trio
+from pgvector.asyncpg import register_vector
+
+from duo.aio import aio
+
+Record = asyncpg.Record
+
+
+@attrs.frozen
+class DbSettings:
+    """Where PostgreSQL is; ``host`` may be a name, an address or a socket directory."""
+
+    host: str
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    database: str = "duo_api"
+
+    def connect_kwargs(self, database: str | None = None) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password or None,
+            "database": database or self.database,
+        }
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await register_vector(conn)
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+class Connection:
+    """One checked-out connection, usually inside a transaction."""
+
+    def __init__(self, raw: asyncpg.Connection) -> None:
+        self.raw = raw
+
+    async def fetch(self, query: str, *args: Any) -> list[Record]:
+        return await aio(self.raw.fetch)(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> Record | None:
+        return await aio(self.raw.fetchrow)(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await aio(self.raw.fetchval)(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return await aio(self.raw.execute)(query, *args)
+
+    async def executemany(self, query: str, args: list[tuple[Any, ...]]) -> None:
+        await aio(self.raw.executemany)(query, args)
+
+    async def copy_records(self, table: str, records: list[tuple[Any, ...]], columns: list[str]) -> None:
+        await aio(self.raw.copy_records_to_table)(table, records=records, columns=columns)
+
+
+class Database:
+    """The pool, reachable from trio. Single statements take one bridge crossing."""
+
+    def __init__(self, pool: asyncpg.Pool, settings: DbSettings) -> None:
+        self._pool = pool
+        self.settings = settings
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: DbSettings, *, min_size: int = 2, max_size: int = 10) -> AsyncIterator[Database]:
+        pool = await aio(asyncpg.create_pool)(
+            **settings.connect_kwargs(),
+            min_size=min_size,
+            max_size=max_size,
+            init=_init_connection,
+            command_timeout=30,
+            server_settings={"timezone": "UTC", "statement_timeout": "15000"},
+        )
+        try:
+            yield cls(pool, settings)
+        finally:
+            with trio.CancelScope(shield=True):
+                await aio(pool.close)()
+
+    async def fetch(self, query: str, *args: Any) -> list[Record]:
+        return await aio(self._pool.fetch)(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> Record | None:
+        return await aio(self._pool.fetchrow)(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await aio(self._pool.fetchval)(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return await aio(self._pool.execute)(query, *args)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        raw = await aio(self._pool.acquire)()
+        try:
+            yield Connection(raw)
+        finally:
+            with trio.CancelScope(shield=True):
+                await aio(self._pool.release)(raw)
+
+    @asynccontextmanager
+    async def transaction(self, isolation: str = "read_committed") -> AsyncIterator[Connection]:
+        """Commit when the block ends normally, roll back when it raises or is cancelled."""
+        async with self.connection() as conn:
+            tx = conn.raw.transaction(isolation=isolation)
+            await aio(tx.start)()
+            try:
+                yield conn
+            except BaseException:
+                with trio.CancelScope(shield=True):
+                    await aio(tx.rollback)()
+                raise
+            with trio.CancelScope(shield=True):
+                await aio(tx.commit)()

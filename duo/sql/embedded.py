@@ -1,0 +1,48 @@
+"""The embedded PostgreSQL 16 + pgvector (PyPI ``pgserver``) used when no database is configured."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import trio
+
+from duo.sql.database import DbSettings
+
+log = logging.getLogger(__name__)
+
+
+def _start_blocking(pgdata: Path) -> str:
+    import pgserver  # imported here: it is heavy and only the embedded mode needs it
+
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    return server.get_uri()
+
+
+def _stop_blocking(pgdata: Path) -> None:
+    from pgserver import pg_ctl
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user="pgserver" if _is_root() else None)
+
+
+def _is_root() -> bool:
+    import os
+
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+async def start(pgdata: Path) -> DbSettings:
+    """Start (or reuse) the server whose data live in ``pgdata``; return how to reach it."""
+    pgdata.mkdir(parents=True, exist_ok=True)
+    uri = await trio.to_thread.run_sync(_start_blocking, pgdata)
+    parsed = urlparse(uri)
+    socket_dir = parse_qs(parsed.query)["host"][0]
+    log.info("embedded PostgreSQL running with data in %s", pgdata)
+    return DbSettings(host=socket_dir, port=parsed.port or 5432, user=parsed.username or "postgres")
+
+
+async def stop(pgdata: Path) -> None:
+    """Stop the embedded server cleanly (fast shutdown: sessions end, data are flushed)."""
+    await trio.to_thread.run_sync(_stop_blocking, pgdata)
+    log.info("embedded PostgreSQL stopped")
