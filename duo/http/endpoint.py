@@ -1,0 +1,229 @@
+"""The one decorator every route goes through: client IP, session, rate limits, body.
+
+Order (http-api-accounts §2.3): authentication → per-account limit → body validation →
+daily limits → handler.  The default per-IP limit applies to every endpoint but
+``/health`` (README decision), skipped for private clients.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+from pydantic import BaseModel, ConfigDict, ValidationError
+from quart import Response, current_app, request
+
+from duo.http.clientip import ClientIpResolver, is_private
+from duo.http.errors import UNAUTHORIZED, HttpError, bad_request
+from duo.http.ratelimit import DEFAULTS, Limit, enforce
+from duo.safety.emails import normalize_email
+from duo.services import Services
+
+ANY = None
+
+
+@attrs.frozen
+class Gate:
+    """Which sessions may call: onboarded and signed_in are True, False or ANY (None)."""
+
+    onboarded: bool | None
+    signed_in: bool | None
+
+
+ONBOARDED = Gate(onboarded=True, signed_in=True)
+ONBOARDEE = Gate(onboarded=False, signed_in=True)
+SIGNED_IN = Gate(onboarded=ANY, signed_in=True)
+NOT_SIGNED_IN = Gate(onboarded=ANY, signed_in=False)
+ANY_SESSION = Gate(onboarded=ANY, signed_in=ANY)
+
+
+@attrs.frozen
+class Session:
+    token_hash: str
+    email: str
+    normalized_email: str
+    person_id: int | None
+    person_uuid: uuid.UUID | None
+    signed_in: bool
+    pending_club_name: str | None
+
+    @property
+    def onboarded(self) -> bool:
+        return self.person_id is not None
+
+
+@attrs.frozen
+class Ctx:
+    """One request as a handler sees it."""
+
+    svc: Services
+    ip: str
+    session: Session | None
+
+    @property
+    def me(self) -> Session:
+        assert self.session is not None
+        return self.session
+
+    @property
+    def person_id(self) -> int:
+        assert self.session is not None and self.session.person_id is not None
+        return self.session.person_id
+
+
+class Body(BaseModel):
+    """Base of request bodies: unknown keys are ignored (§2.3 rule 3)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha512(token.encode()).hexdigest()
+
+
+def services() -> Services:
+    svc: Services = current_app.config["DUO_SERVICES"]
+    return svc
+
+
+def client_ip(svc: Services) -> str:
+    resolver: ClientIpResolver = current_app.config["DUO_CLIENT_IP"]
+    return resolver.resolve(request.remote_addr, request.headers.get("X-Forwarded-For"))
+
+
+async def load_session(svc: Services) -> Session:
+    parts = request.headers.get("Authorization", "").lower().split()
+    if len(parts) != 2 or parts[0] != "bearer":
+        raise HttpError(400, "Missing or malformed authorization header")
+    digest = token_hash(parts[1])
+    row = await svc.db.fetchrow(
+        """SELECT s.email, s.person_id, p.uuid AS person_uuid, s.signed_in, s.pending_club_name
+           FROM duo_session s LEFT JOIN person p ON p.id = s.person_id
+           WHERE s.session_token_hash = $1 AND s.session_expiry > $2""",
+        digest,
+        svc.now(),
+    )
+    if row is None:
+        raise HttpError(401, "Invalid session token")
+    return Session(
+        token_hash=digest,
+        email=row["email"],
+        normalized_email=normalize_email(row["email"]),
+        person_id=row["person_id"],
+        person_uuid=row["person_uuid"],
+        signed_in=row["signed_in"],
+        pending_club_name=row["pending_club_name"],
+    )
+
+
+def _gate_ok(gate: Gate, session: Session) -> bool:
+    return (gate.onboarded is None or gate.onboarded == session.onboarded) and (
+        gate.signed_in is None or gate.signed_in == session.signed_in
+    )
+
+
+async def read_json_body() -> Any:
+    """§2.3 rules 1–2: non-JSON content or a falsy value is an empty object."""
+    data = await request.get_data()
+    mimetype = request.mimetype or ""
+    if not (mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))):
+        return {}
+    try:
+        value = json.loads(data) if data else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value or {}
+
+
+def parse_body(model: type[BaseModel], value: Any) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError as e:
+        raise bad_request(e) from None
+
+
+@attrs.frozen
+class Route:
+    """What the OpenAPI document and the rate limiter know of a route."""
+
+    name: str
+    gate: Gate | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    summary: str
+
+
+ROUTES: dict[str, Route] = {}
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def endpoint(
+    *,
+    auth: Gate | None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    ip_limits: tuple[Limit, ...] = DEFAULTS,
+    daily: Limit | None = None,
+) -> Callable[[Handler], Handler]:
+    """Wrap ``handler(ctx, [body], [query], **path)`` with the conventions of §2."""
+
+    def wrap(handler: Handler) -> Handler:
+        name = handler.__name__
+        ROUTES[name] = Route(name, auth, body, query, (handler.__doc__ or "").strip().split("\n")[0])
+
+        @functools.wraps(handler)
+        async def view(**path: Any) -> Any:
+            svc = services()
+            ip = client_ip(svc)
+            switches = svc.config.safety
+            if ip_limits and not switches.disable_ip_rate_limit and not is_private(ip):
+                await enforce(svc.counter, f"ip:{ip}:{name}", ip_limits)
+            session = None
+            if auth is not None:
+                session = await load_session(svc)
+                if not _gate_ok(auth, session):
+                    raise HttpError(401, UNAUTHORIZED)
+                if not switches.disable_account_rate_limit:
+                    await enforce(svc.counter, f"acct:{session.normalized_email}:{name}", DEFAULTS)
+            args: list[Any] = [Ctx(svc, ip, session)]
+            if body is not None:
+                args.append(parse_body(body, await read_json_body()))
+            if query is not None:
+                args.append(parse_body(query, dict(request.args)))
+            if daily is not None:
+                who = session.normalized_email if session is not None else ip
+                if not switches.disable_ip_rate_limit:
+                    await enforce(svc.counter, f"daily:{ip}:{name}", (daily,))
+                if not switches.disable_account_rate_limit:
+                    await enforce(svc.counter, f"daily:{who}:{name}", (daily,))
+            return to_response(await handler(*args, **path))
+
+        return view
+
+    return wrap
+
+
+def to_response(result: Any) -> Any:
+    """None is 200 with an empty body; str is text/html; objects are JSON."""
+    if result is None:
+        return Response("", 200, content_type="text/html; charset=utf-8")
+    if isinstance(result, (dict, list)):
+        return Response(dumps(result), 200, content_type="application/json")
+    return result
+
+
+def dumps(value: Any) -> str:
+    """Sorted keys, ASCII escapes, compact: the reference encoder (§2.2)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -1,0 +1,238 @@
+"""Sign-in and sessions (http-api-accounts §3): OTP request, resend, check, sign-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from typing import Any
+
+from pydantic import field_validator
+from quart import Blueprint
+
+from duo import clubs
+from duo.actors.mailer import otp_mail
+from duo.http.endpoint import NOT_SIGNED_IN, SIGNED_IN, Body, Ctx, endpoint, token_hash
+from duo.http.errors import HttpError
+from duo.http.ratelimit import DAILY_40, OTP
+from duo.http.summary import account_summary
+from duo.safety.emails import DomainPolicy, domain_status, email_domain, may_sign_up, normalize_email, validate_email
+from duo.sql.database import Connection
+
+bp = Blueprint("signin", __name__)
+
+SESSION_LIFETIME = dt.timedelta(days=183)
+OTP_LIFETIME = dt.timedelta(minutes=10)
+CLUB_NAME = re.compile(r"^[a-zA-Z0-9/#'\"_-]+( [a-zA-Z0-9/#'\"_-]+)*$")
+
+
+def club_name(value: str, *, normalise_spaces: bool = True) -> str:
+    """Lower-case and trim (and collapse spaces) a club name, then check its shape."""
+    if normalise_spaces:
+        value = " ".join(value.split())
+    value = value.lower().strip()
+    if not (1 <= len(value) <= 42) or not CLUB_NAME.match(value):
+        raise ValueError("Invalid club name")
+    return value
+
+
+class RequestOtpBody(Body):
+    email: str
+    pending_club_name: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return validate_email(value)
+
+    @field_validator("pending_club_name")
+    @classmethod
+    def _club(cls, value: str | None) -> str | None:
+        if value is None:
+            raise ValueError("Field pending_club_name must not be None")
+        return club_name(value, normalise_spaces=False)
+
+
+class CheckOtpBody(Body):
+    otp: str
+
+    @field_validator("otp")
+    @classmethod
+    def _otp(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{6}", value):
+            raise ValueError("String should match pattern '^\\d{6}$'")
+        return value
+
+
+def _check_ip(ctx: Ctx) -> None:
+    if not ctx.ip or ctx.svc.ip_blocked(ctx.ip):
+        raise HttpError(460, "IP address blocked")
+
+
+async def _domain_allowed(ctx: Ctx, email: str) -> bool:
+    """Existing accounts always; new ones by the domain policy (allow-list by default)."""
+    if await ctx.svc.db.fetchval("SELECT 1 FROM person WHERE email = $1", email):
+        return True
+    policy = DomainPolicy(ctx.svc.config.safety.email_domain_policy)
+    return may_sign_up(domain_status(email_domain(email)), policy)
+
+
+async def _new_otp(ctx: Ctx, email: str, normalized: str) -> str:
+    """``000000`` for example.com in dev, or for its existing accounts (app-store review)."""
+    if email.rpartition("@")[2] == "example.com":
+        if ctx.svc.config.env == "dev" or await ctx.svc.db.fetchval(
+            "SELECT 1 FROM person WHERE normalized_email = $1", normalized
+        ):
+            return "000000"
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+async def _is_banned(ctx: Ctx, email: str, normalized: str) -> bool:
+    domain = email.rpartition("@")[2]
+    row = await ctx.svc.db.fetchrow(
+        """SELECT
+             EXISTS (SELECT 1 FROM banned_person
+                     WHERE expires_at > $3
+                       AND (normalized_email = $1 OR ($2::inet IS NOT NULL AND ip_address = $2::inet))) AS banned,
+             EXISTS (SELECT 1 FROM bad_email_domain WHERE domain = $4) AS bad_domain,
+             EXISTS (SELECT 1 FROM person WHERE normalized_email = $1) AS has_account""",
+        normalized,
+        _inet(ctx.ip),
+        ctx.svc.now(),
+        domain,
+    )
+    assert row is not None
+    return bool(row["banned"] or (row["bad_domain"] and not row["has_account"]))
+
+
+def _inet(ip: str) -> str | None:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        return None
+
+
+async def _send_otp(ctx: Ctx, email: str, otp: str) -> None:
+    """Queue the code; the mailer never sends to @example.com over SMTP."""
+    await ctx.svc.send_mail(otp_mail(email, otp))
+
+
+@bp.post("/request-otp")
+@endpoint(auth=None, body=RequestOtpBody, ip_limits=(OTP,), daily=DAILY_40)
+async def request_otp(ctx: Ctx, body: RequestOtpBody) -> dict[str, Any]:
+    """Start sign-in or sign-up: create a session and e-mail a six-digit code."""
+    _check_ip(ctx)
+    if not await _domain_allowed(ctx, body.email):
+        raise HttpError(400, "Disposable email")
+    normalized = normalize_email(body.email)
+    token = secrets.token_hex(64)
+    otp = await _new_otp(ctx, body.email, normalized)
+    if await _is_banned(ctx, body.email, normalized):
+        raise HttpError(461, "Banned")
+    now = ctx.svc.now()
+    await ctx.svc.db.execute(
+        """INSERT INTO duo_session
+             (session_token_hash, person_id, email, pending_club_name, otp, ip_address,
+              signed_in, session_expiry, otp_expiry)
+           VALUES ($1,
+                   (SELECT id FROM person WHERE normalized_email = $3
+                    ORDER BY email = $2 DESC, email LIMIT 1),
+                   $2, $4, $5, $6::inet, FALSE, $7, $8)""",
+        token_hash(token),
+        body.email,
+        normalized,
+        body.pending_club_name,
+        otp,
+        _inet(ctx.ip),
+        now + SESSION_LIFETIME,
+        now + OTP_LIFETIME,
+    )
+    await _send_otp(ctx, body.email, otp)
+    return {"session_token": token}
+
+
+@bp.post("/resend-otp")
+@endpoint(auth=NOT_SIGNED_IN, ip_limits=(OTP,))
+async def resend_otp(ctx: Ctx) -> None:
+    """Send a fresh code for the pending session."""
+    _check_ip(ctx)
+    otp = await _new_otp(ctx, ctx.me.email, ctx.me.normalized_email)
+    if await _is_banned(ctx, ctx.me.email, ctx.me.normalized_email):
+        raise HttpError(461, "Banned")
+    await ctx.svc.db.execute(
+        "UPDATE duo_session SET otp = $2, otp_expiry = $3, ip_address = $4::inet WHERE session_token_hash = $1",
+        ctx.me.token_hash,
+        otp,
+        ctx.svc.now() + OTP_LIFETIME,
+        _inet(ctx.ip),
+    )
+    await _send_otp(ctx, ctx.me.email, otp)
+
+
+async def _confirm(conn: Connection, ctx: Ctx, otp: str) -> bool:
+    """Steps 2–3 of §3.4; a bot account signs nothing in (README decision)."""
+    now = ctx.svc.now()
+    valid = await conn.fetchrow(
+        """SELECT s.person_id, p.activated, COALESCE('bot' = ANY(p.roles), FALSE) AS is_bot
+           FROM duo_session s LEFT JOIN person p ON p.id = s.person_id
+           WHERE s.session_token_hash = $1 AND s.otp = $2 AND s.otp_expiry > $3
+           FOR UPDATE OF s""",
+        ctx.me.token_hash,
+        otp,
+        now,
+    )
+    if valid is None or valid["is_bot"]:
+        return False
+    await conn.execute("UPDATE duo_session SET signed_in = TRUE WHERE session_token_hash = $1", ctx.me.token_hash)
+    await conn.execute("DELETE FROM onboardee WHERE email = $1", ctx.me.email)
+    person_id = valid["person_id"]
+    if person_id is None:
+        await conn.execute("INSERT INTO onboardee (email) VALUES ($1) ON CONFLICT DO NOTHING", ctx.me.email)
+        return True
+    if not valid["activated"]:
+        await conn.execute(
+            """UPDATE club SET count_members = count_members + 1
+               WHERE name IN (SELECT club_name FROM person_club WHERE person_id = $1)""",
+            person_id,
+        )
+    await conn.execute(
+        """UPDATE person SET activated = TRUE, sign_in_count = sign_in_count + 1,
+                  sign_in_time = $2, last_online_time = $2
+           WHERE id = $1""",
+        person_id,
+        now,
+    )
+    if ctx.me.pending_club_name:
+        await clubs.join_and_prefer(conn, person_id, ctx.me.pending_club_name)
+    return True
+
+
+@bp.post("/check-otp")
+@endpoint(auth=NOT_SIGNED_IN, body=CheckOtpBody, daily=DAILY_40)
+async def check_otp(ctx: Ctx, body: CheckOtpBody) -> dict[str, Any]:
+    """Confirm the code: the session becomes signed in."""
+    _check_ip(ctx)
+    async with ctx.svc.db.transaction() as conn:
+        if not await _confirm(conn, ctx, body.otp):
+            raise HttpError(401, "Invalid OTP")
+        person_id = await conn.fetchval(
+            "SELECT person_id FROM duo_session WHERE session_token_hash = $1", ctx.me.token_hash
+        )
+        return await account_summary(conn, ctx, person_id)
+
+
+@bp.post("/sign-out")
+@endpoint(auth=SIGNED_IN)
+async def sign_out(ctx: Ctx) -> None:
+    """Delete this session only."""
+    await ctx.svc.db.execute("DELETE FROM duo_session WHERE session_token_hash = $1", ctx.me.token_hash)
+
+
+@bp.post("/check-session-token")
+@endpoint(auth=SIGNED_IN)
+async def check_session_token(ctx: Ctx) -> dict[str, Any]:
+    """Validate a token; an onboardee gets the onboardee summary so onboarding resumes."""
+    async with ctx.svc.db.connection() as conn:
+        return await account_summary(conn, ctx, ctx.me.person_id)

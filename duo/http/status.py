@@ -1,0 +1,32 @@
+"""Liveness and the status page the app polls (README decision: ``GET /status``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+
+from duo.http.endpoint import endpoint, services
+
+bp = Blueprint("status", __name__)
+
+STATUSES = ["ok", "down for maintenance"]
+
+
+@bp.get("/health")
+@endpoint(auth=None, ip_limits=())
+async def health(ctx: Any) -> str:
+    """Liveness for container health checks."""
+    return "status: ok"
+
+
+def status_document() -> dict[str, Any]:
+    maintenance = services().config.http.maintenance
+    return {"api_version": 7, "statuses": STATUSES, "status_index": 1 if maintenance else 0}
+
+
+@bp.get("/status")
+@endpoint(auth=None, ip_limits=())
+async def status(ctx: Any) -> dict[str, Any]:
+    """API version and whether the service is up or down for maintenance."""
+    return status_document()

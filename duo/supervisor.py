@@ -1,0 +1,146 @@
+"""The root of the process: infrastructure up, actors supervised, listeners served.
+
+Start-up reads top to bottom: database (embedded or configured) → migrations →
+reference data → pool → actors → HTTP (and, later, chat) listeners.  SIGINT/SIGTERM
+stop the listeners from accepting, let in-flight requests finish within the grace
+period, drain the mailer, close the pool and stop the embedded PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve
+
+from duo import media_store
+from duo.actors.mailer import Mail, MailerSettings, start_mailer
+from duo.actors.runtime import open_supervisor
+from duo.aio import open_loop
+from duo.config import Config
+from duo.http.app import create_app
+from duo.http.ratelimit import MemoryCounter
+from duo.services import Services
+from duo.sql import embedded
+from duo.sql.database import Database, DbSettings
+from duo.sql.migrate import migrate
+from duo.sql.seed import seed_reference_data
+
+log = logging.getLogger("duo")
+
+GRACE_SECONDS = 10.0
+
+
+def mailer_settings(config: Config) -> MailerSettings:
+    smtp = config.smtp
+    return MailerSettings(
+        smtp_host=smtp.host or None,
+        smtp_port=smtp.port,
+        smtp_user=smtp.user or None,
+        smtp_pass=smtp.password or None,
+        smtp_tls=smtp.tls,  # type: ignore[arg-type]
+        sender=smtp.sender,
+        mail_log=config.state_path / "mail.log",
+    )
+
+
+@asynccontextmanager
+async def open_database(config: Config) -> AsyncIterator[DbSettings]:
+    """The configured server, or the embedded one (stopped again on the way out)."""
+    if config.database.host:
+        yield DbSettings(
+            host=config.database.host,
+            port=config.database.port,
+            user=config.database.user,
+            password=config.database.password,
+            database=config.database.name,
+        )
+        return
+    pgdata = config.state_path / "postgres"
+    settings = await embedded.start(pgdata)
+    try:
+        yield DbSettings(host=settings.host, port=settings.port, user=settings.user, database=config.database.name)
+    finally:
+        with trio.CancelScope(shield=True):
+            await embedded.stop(pgdata)
+
+
+async def prepare_database(settings: DbSettings) -> None:
+    """Schema and reference data; safe when several processes start together."""
+    await migrate(settings)
+    async with Database.open(settings, min_size=1, max_size=1) as db:
+        await seed_reference_data(db)
+
+
+def hypercorn_config(host: str, port: int, config: Config) -> HypercornConfig:
+    hc = HypercornConfig()
+    hc.bind = [f"{host}:{port}"]
+    hc.accesslog = logging.getLogger("duo.access") if config.http.access_log else None
+    hc.errorlog = logging.getLogger("hypercorn.error")
+    hc.graceful_timeout = GRACE_SECONDS
+    hc.keep_alive_timeout = 75
+    hc.websocket_max_message_size = 70_000_000
+    return hc
+
+
+async def serve_http(
+    svc: Services,
+    shutdown: trio.Event,
+    *,
+    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve the API (and the optional status port) until ``shutdown`` is set."""
+    config = svc.config
+    app = create_app(svc)
+    binds: list[str] = []
+    async with trio.open_nursery() as nursery:
+        ports = [config.http.port] + ([config.http.status_port] if config.http.status_port else [])
+        for port in ports:
+            hc = hypercorn_config(config.http.host, port, config)
+            binds += await nursery.start(functools.partial(serve, app, hc, shutdown_trigger=shutdown.wait))
+        task_status.started(binds)
+
+
+async def _wait_for_signal(shutdown: trio.Event) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            log.info("received %s: draining", signal.Signals(signum).name)
+            shutdown.set()
+            return
+
+
+async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
+    """Run duo until SIGINT/SIGTERM."""
+    config.state_path.mkdir(parents=True, exist_ok=True)
+    async with open_loop(), open_database(config) as db_settings:
+        await prepare_database(db_settings)
+        async with Database.open(db_settings) as db, open_supervisor(grace=GRACE_SECONDS) as supervisor:
+            mailer = await start_mailer(supervisor, mailer_settings(config))
+
+            async def send_mail(mail: Mail) -> None:
+                mailer.cast(mail)
+
+            svc = Services(
+                config=config,
+                db=db,
+                counter=MemoryCounter(),
+                storage=media_store.from_config(config),
+                send_mail=send_mail,
+            )
+            shutdown = trio.Event()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_wait_for_signal, shutdown)
+                binds = await nursery.start(serve_http, svc, shutdown)
+                log.info("duo is serving HTTP on %s", ", ".join(binds))
+                task_status.started(binds)
+                await shutdown.wait()
+                nursery.cancel_scope.deadline = trio.current_time() + GRACE_SECONDS
+    log.info("duo stopped")
+
+

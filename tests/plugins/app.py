@@ -1,0 +1,81 @@
+"""duo's HTTP API served by hypercorn on a loopback port, driven by a real HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+import trio
+
+from duo.actors.mailer import Mail
+from duo.config import Config, load_config
+from duo.http.ratelimit import MemoryCounter
+from duo.media.storage import LocalSettings, LocalStorage
+from duo.services import Services
+from duo.sql.database import Database
+from duo.supervisor import serve_http
+
+
+def test_config(tmp_path: Path, **env: str) -> Config:
+    base = {"DUO_ENV": "dev", "DUO_STATE_DIR": str(tmp_path), "DUO_HTTP_PORT": "0", "DUO_HTTP_HOST": "127.0.0.1"}
+    return load_config(env=base | env)
+
+
+@attrs.define
+class MailSink:
+    """Mail the API queued, in order (the mailer actor itself is tested against real SMTP)."""
+
+    sent: list[Mail] = attrs.field(factory=list)
+
+    async def __call__(self, mail: Mail) -> None:
+        self.sent.append(mail)
+
+    def otp_for(self, address: str) -> str:
+        import re
+
+        mail = [m for m in self.sent if m.to == address][-1]
+        found = re.search(r"\b(\d{6})\b", mail.text)
+        assert found
+        return found.group(1)
+
+
+@pytest.fixture
+def mail() -> MailSink:
+    return MailSink()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return test_config(tmp_path)
+
+
+@pytest.fixture
+async def svc(db: Database, config: Config, mail: MailSink, tmp_path: Path) -> Services:
+    return Services(
+        config=config,
+        db=db,
+        counter=MemoryCounter(),
+        storage=LocalStorage(LocalSettings(root=tmp_path / "media")),
+        send_mail=mail,
+    )
+
+
+@pytest.fixture
+async def client(svc: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the API served on a free loopback port for this test."""
+    shutdown = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds: list[str] = await nursery.start(serve_http, svc, shutdown)
+        try:
+            async with httpx.AsyncClient(base_url=binds[0], timeout=30) as http:
+                yield http
+        finally:
+            shutdown.set()
+
+
+def bearer(token: str) -> dict[str, Any]:
+    return {"Authorization": f"Bearer {token}"}
