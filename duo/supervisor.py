@@ -21,7 +21,7 @@ from hypercorn.trio import serve
 
 from duo import media_store
 from duo.actors.mailer import Mail, MailerSettings, start_mailer
-from duo.actors.runtime import open_supervisor
+from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
 from duo.http.app import create_app
@@ -124,7 +124,10 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
             mailer = await start_mailer(supervisor, mailer_settings(config))
 
             async def send_mail(mail: Mail) -> None:
-                mailer.cast(mail)
+                try:
+                    mailer.cast(mail)
+                except (MailboxFull, ActorStopped):
+                    log.error("mail to %s dropped: the mailer is full or stopping", mail.to)
 
             svc = Services(
                 config=config,
