@@ -23,8 +23,8 @@ async def join(conn: Connection, person_id: int, name: str) -> bool:
         return False
     await conn.execute("INSERT INTO club (name, count_members) VALUES ($1, 0) ON CONFLICT DO NOTHING", name)
     added = await conn.fetchval(
-        """INSERT INTO person_club (person_id, club_name, activated, gender_id)
-           SELECT id, $2, activated, gender_id FROM person WHERE id = $1
+        """INSERT INTO person_club (person_id, club_name, activated, latitude, longitude, gender_id)
+           SELECT id, $2, activated, latitude, longitude, gender_id FROM person WHERE id = $1
            ON CONFLICT DO NOTHING RETURNING 1""",
         person_id,
         name,

@@ -18,6 +18,16 @@ from duo.services import Services
 AREAS = (
     "duo.http.status",
     "duo.http.signin",
+    "duo.http.onboarding",
+    "duo.http.profile",
+    "duo.http.account",
+    "duo.http.public",
+    "duo.http.media",
+    "duo.http.questions",
+    "duo.http.search",
+    "duo.http.prospects",
+    "duo.http.feed",
+    "duo.http.clubs",
 )
 
 MAX_BODY_BYTES = 70_000_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,9 @@ async def svc(db: Database, config: Config, mail: MailSink, tmp_path: Path) -> S
     )
 
 
-@pytest.fixture
-async def client(svc: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the API served on a free loopback port for this test."""
+@asynccontextmanager
+async def serve(svc: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """Serve ``svc`` on a free loopback port; yield a client of it."""
     shutdown = trio.Event()
     async with trio.open_nursery() as nursery:
         binds: list[str] = await nursery.start(serve_http, svc, shutdown)
@@ -75,6 +76,13 @@ async def client(svc: Services) -> AsyncIterator[httpx.AsyncClient]:
                 yield http
         finally:
             shutdown.set()
+
+
+@pytest.fixture
+async def client(svc: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the API served for this test."""
+    async with serve(svc) as http:
+        yield http
 
 
 def bearer(token: str) -> dict[str, Any]:
