@@ -27,4 +27,4 @@ async def open_loop() -> AsyncIterator[None]:
 def aio(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     """Wrap an asyncio coroutine function so trio code can await it."""
     wrapped: Any = trio_asyncio.aio_as_trio(fn)
-    return wrapped  # type: ignore[no-any-return]
+    return wrapped

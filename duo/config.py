@@ -321,11 +321,13 @@ def documented_keys() -> list[tuple[str, tuple[str, ...], Any, str]]:
     out: list[tuple[str, tuple[str, ...], Any, str]] = []
 
     def walk(cls: type, prefix: str) -> None:
-        for field in attrs.fields(cls):  # type: ignore[arg-type]
+        for field in attrs.fields(cls):
             if isinstance(field.type, type) and _is_section(field.type):
                 walk(field.type, f"{prefix}{field.name}.")
             else:
-                default = field.default.factory() if isinstance(field.default, attrs.Factory) else field.default  # type: ignore[misc]
+                default = field.default
+                if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                    default = default.factory()
                 out.append((f"{prefix}{field.name}", field.metadata.get("env", ()), default, field.metadata.get("doc", "")))
 
     walk(Config, "")

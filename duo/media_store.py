@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from duo.config import Config
-from duo.media.storage import LocalSettings, LocalStorage, S3Settings, S3Storage, Storage, r2_endpoint
+from duo.media.storage import (
+    LocalSettings,
+    LocalStorage,
+    S3Settings,
+    S3Storage,
+    Storage,
+    r2_endpoint,
+)
 
 
 def from_config(config: Config) -> Storage:

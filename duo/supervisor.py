@@ -13,7 +13,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import trio
 from hypercorn.config import Config as HypercornConfig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,7 +18,7 @@ class HttpError(Exception):
         self.body = body
 
 
-def validation_body(errors: list[dict[str, Any]]) -> str:
+def validation_body(errors: Sequence[Mapping[str, Any]]) -> str:
     """The JSON error array of §2.3: ``type``, ``loc`` and ``msg`` of each error."""
     return json.dumps(
         [{"type": e["type"], "loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]], "msg": e["msg"]} for e in errors]

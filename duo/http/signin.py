@@ -16,7 +16,14 @@ from duo.http.endpoint import NOT_SIGNED_IN, SIGNED_IN, Body, Ctx, endpoint, tok
 from duo.http.errors import HttpError
 from duo.http.ratelimit import DAILY_40, OTP
 from duo.http.summary import account_summary
-from duo.safety.emails import DomainPolicy, domain_status, email_domain, may_sign_up, normalize_email, validate_email
+from duo.safety.emails import (
+    DomainPolicy,
+    domain_status,
+    email_domain,
+    may_sign_up,
+    normalize_email,
+    validate_email,
+)
 from duo.sql.database import Connection
 
 bp = Blueprint("signin", __name__)

@@ -53,3 +53,12 @@ def occurs_as_words(needle: frozenset[str], haystack: list[str]) -> bool:
         else:
             run = set()
     return False
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """pg_trgm ``similarity`` of two trigram sets (shared / all); 0 when either is empty.
+    pg_trgm's distance ``<->`` is ``1 - similarity``."""
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)

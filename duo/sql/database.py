@@ -10,11 +10,10 @@ from typing import Any
 import asyncpg
 import attrs
 import trio
+from asyncpg import Record
 from pgvector.asyncpg import register_vector
 
 from duo.aio import aio
-
-Record = asyncpg.Record
 
 
 @attrs.frozen

@@ -14,15 +14,17 @@ log = logging.getLogger(__name__)
 
 
 def _start_blocking(pgdata: Path) -> str:
-    import pgserver  # imported here: it is heavy and only the embedded mode needs it
+    # imported here: it is heavy and only the embedded mode needs it
+    from pgserver.postgres_server import get_server
 
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    server = get_server(pgdata, cleanup_mode=None)
     return server.get_uri()
 
 
 def _stop_blocking(pgdata: Path) -> None:
-    from pgserver import pg_ctl
+    import pgserver
 
+    pg_ctl = pgserver.pg_ctl  # type: ignore[attr-defined]  # generated at import time
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user="pgserver" if _is_root() else None)
 
 
