@@ -17,6 +17,7 @@ from duo.services import Services
 # One module per area of the spec; each exposes a Quart blueprint named ``bp``.
 AREAS = (
     "duo.http.status",
+    "duo.http.openapi",
     "duo.http.signin",
     "duo.http.onboarding",
     "duo.http.profile",
