@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import httpx
 import trio
+
+from duo.aio import aio
+from duo.sql.database import DbSettings
+from tests.plugins.s3 import S3Endpoint
+from tests.plugins.smtp import SmtpServer
 
 
 def free_port() -> int:
@@ -19,7 +26,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def start_duo(state: Path, port: int) -> tuple[trio.Process, trio.abc.ReceiveStream]:
+async def start_duo(state: Path, port: int, extra: dict[str, str] | None = None) -> tuple[trio.Process, trio.abc.ReceiveStream]:
     env = dict(
         os.environ,
         DUO_ENV="dev",
@@ -29,6 +36,7 @@ async def start_duo(state: Path, port: int) -> tuple[trio.Process, trio.abc.Rece
         DUO_CHAT_PORTS=str(free_port()),
     )
     env.pop("DUO_DB_HOST", None)
+    env.update(extra or {})
     proc = await trio.lowlevel.open_process([sys.executable, "-m", "duo", "serve"], env=env, stderr=subprocess.PIPE)
     assert proc.stderr is not None
     return proc, proc.stderr
@@ -86,3 +94,56 @@ async def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert result.returncode == 2
         lines = result.stderr.decode().strip().splitlines()
         assert len(lines) == 1 and "chat.ports" in lines[0], lines
+
+
+async def test_serve_against_configured_postgres_smtp_and_s3(
+    tmp_path: Path, pg_server: DbSettings, smtp_server: SmtpServer, s3_endpoint: S3Endpoint, aio_loop: None
+) -> None:
+    """The same process pointed at real services by the old system's environment variables."""
+    port = free_port()
+    database = f"duo_e2e_{os.getpid()}"
+    extra = {
+        "DUO_ENV": "prod",
+        "DUO_DB_HOST": pg_server.host,
+        "DUO_DB_PORT": str(pg_server.port),
+        "DUO_DB_USER": pg_server.user,
+        "DUO_DB_PASS": "",
+        "DUO_DB_API_NAME": database,
+        "DUO_SMTP_HOST": "127.0.0.1",
+        "DUO_SMTP_PORT": str(smtp_server.port),
+        "DUO_SMTP_TLS": "none",
+        "DUO_R2_BUCKET_NAME": s3_endpoint.photos_bucket,
+        "DUO_R2_AUDIO_BUCKET_NAME": s3_endpoint.audio_bucket,
+        "DUO_R2_ACCESS_KEY_ID": "testing",
+        "DUO_R2_ACCESS_KEY_SECRET": "testing",
+        "DUO_BOTO_ENDPOINT_URL": s3_endpoint.url,
+    }
+    with trio.fail_after(240):
+        proc, stderr = await start_duo(tmp_path, port, extra)
+        log = bytearray()
+        try:
+            await wait_for_line(stderr, b"duo is serving HTTP", log)
+            assert not (tmp_path / "postgres").exists()
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                r = await http.post("/request-otp", json={"email": "real.person@gmail.com"})
+                token = r.json()["session_token"]
+                await smtp_server.wait_for(1)
+                message = smtp_server.messages[0]
+                assert message["To"] == "real.person@gmail.com"
+                body = message.get_body(("plain", "html"))
+                assert body is not None
+                code = re.search(r"\b(\d{6})\b", body.get_content())
+                assert code
+                r = await http.post("/check-otp", json={"otp": code.group(1)}, headers={"Authorization": f"Bearer {token}"})
+                assert r.status_code == 200, r.text
+            proc.send_signal(signal.SIGTERM)
+            await wait_for_line(stderr, b"duo stopped", log)
+            assert await proc.wait() == 0
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+        conn = await aio(asyncpg.connect)(host=pg_server.host, port=pg_server.port, user=pg_server.user, database=database)
+        try:
+            assert await aio(conn.fetchval)("SELECT signed_in FROM duo_session WHERE email = 'real.person@gmail.com'")
+        finally:
+            await aio(conn.close)()
