@@ -106,6 +106,15 @@ class SafetyConfig:
         "allow_list", "DUO_EMAIL_DOMAIN_POLICY", doc="allow_list (only listed good domains) | block_list"
     )
     report_email: str = key("", "DUO_REPORT_EMAIL", doc="moderator address(es) receiving reports, comma-separated")
+    ip_blocklist_urls: list[str] = key(
+        [
+            "https://iplists.firehol.org/files/firehol_anonymous.netset",
+            "https://iplists.firehol.org/files/firehol_abusers_30d.netset",
+        ],
+        "DUO_IP_BLOCKLIST_URLS",
+        doc="FireHOL netsets refused at sign-in (460); fetched in prod only (dev reads cached copies in <state_dir>/firehol); empty = none",
+    )
+    ip_blocklist_refresh_seconds: int = key(14400, "DUO_IP_BLOCKLIST_REFRESH_SECONDS", doc="refresh period, s")
     disable_ip_rate_limit: bool = key(False, "DUO_DISABLE_IP_RATE_LIMIT", doc="test switch: no IP-keyed limits")
     disable_account_rate_limit: bool = key(
         False, "DUO_DISABLE_ACCOUNT_RATE_LIMIT", doc="test switch: no account-keyed limits"

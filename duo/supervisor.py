@@ -19,12 +19,14 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 
 from duo import media_store
+from duo.actors.blocklist import BlockListHolder, keep_fresh
 from duo.actors.mailer import Mail, MailerSettings, start_mailer
 from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
 from duo.http.app import create_app
 from duo.http.ratelimit import MemoryCounter
+from duo.safety.checks import warm_up
 from duo.services import Services
 from duo.sql import embedded
 from duo.sql.database import Database, DbSettings
@@ -117,8 +119,12 @@ async def _wait_for_signal(shutdown: trio.Event) -> None:
 async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
     """Run duo until SIGINT/SIGTERM."""
     config.state_path.mkdir(parents=True, exist_ok=True)
-    async with open_loop(), open_database(config) as db_settings:
+    async with open_loop(), trio.open_nursery() as root, open_database(config) as db_settings:
+        # compiling the word lists takes seconds: do it while the database starts
+        filters_ready = trio.Event()
+        root.start_soon(_warm_up_filters, filters_ready)
         await prepare_database(db_settings)
+        await filters_ready.wait()
         async with Database.open(db_settings) as db, open_supervisor(grace=GRACE_SECONDS) as supervisor:
             mailer = await start_mailer(supervisor, mailer_settings(config))
 
@@ -128,12 +134,25 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                 except (MailboxFull, ActorStopped):
                     log.error("mail to %s dropped: the mailer is full or stopping", mail.to)
 
+            blocklist = BlockListHolder()
+            if config.safety.ip_blocklist_urls:
+                await root.start(
+                    functools.partial(
+                        keep_fresh,
+                        blocklist,
+                        config.safety.ip_blocklist_urls,
+                        config.state_path / "firehol",
+                        config.safety.ip_blocklist_refresh_seconds,
+                        download=config.env == "prod",
+                    )
+                )
             svc = Services(
                 config=config,
                 db=db,
                 counter=MemoryCounter(),
                 storage=media_store.from_config(config),
                 send_mail=send_mail,
+                ip_blocked=blocklist.blocked,
             )
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:
@@ -143,6 +162,12 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                 task_status.started(binds)
                 await shutdown.wait()
                 nursery.cancel_scope.deadline = trio.current_time() + GRACE_SECONDS
+        root.cancel_scope.cancel()
     log.info("duo stopped")
+
+
+async def _warm_up_filters(done: trio.Event) -> None:
+    await trio.to_thread.run_sync(warm_up)
+    done.set()
 
 

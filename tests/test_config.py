@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from tools.config_example import render
 from duo.config import ConfigError, documented_keys, load_config, parse_port_range
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ def test_port_ranges() -> None:
 
 def test_example_file_documents_every_key_with_its_default() -> None:
     text = (ROOT / "config.example.toml").read_text()
+    assert text == render(), "regenerate with: .venv/bin/python -m tools.config_example"
     assert load_config(ROOT / "config.example.toml", env={}) == load_config(env={})
     for dotted, env, _default, _doc in documented_keys():
         assert f"{dotted.rsplit('.', 1)[-1]} = " in text, dotted
