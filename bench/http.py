@@ -10,14 +10,20 @@ request when the previous answer is complete.
 
 from __future__ import annotations
 
-import argparse
-import json
-import statistics
-import time
-import urllib.request
-from urllib.parse import urlparse
+import os
+import sys
 
-import trio
+# This file is named http.py (as the issue asks); keep it from shadowing the stdlib package.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
+
+import trio  # noqa: E402
 
 
 def _session_token(base: str, email: str) -> str:
