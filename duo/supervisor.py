@@ -12,7 +12,7 @@ import functools
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -24,8 +24,9 @@ from duo.actors.mailer import Mail, MailerSettings, start_mailer
 from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
+from duo.redis_client import open_redis
 from duo.http.app import create_app
-from duo.http.ratelimit import MemoryCounter
+from duo.http.ratelimit import Counter, MemoryCounter, RedisCounter
 from duo.safety.checks import warm_up
 from duo.services import Services
 from duo.sql import embedded
@@ -125,7 +126,11 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
         root.start_soon(_warm_up_filters, filters_ready)
         await prepare_database(db_settings)
         await filters_ready.wait()
-        async with Database.open(db_settings) as db, open_supervisor(grace=GRACE_SECONDS) as supervisor:
+        async with (
+            Database.open(db_settings) as db,
+            open_supervisor(grace=GRACE_SECONDS) as supervisor,
+            AsyncExitStack() as exits,
+        ):
             mailer = await start_mailer(supervisor, mailer_settings(config))
 
             async def send_mail(mail: Mail) -> None:
@@ -146,10 +151,13 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                         download=config.env == "prod",
                     )
                 )
+            counter: Counter = MemoryCounter()
+            if config.redis.url:
+                counter = RedisCounter(await exits.enter_async_context(open_redis(config.redis.url)))
             svc = Services(
                 config=config,
                 db=db,
-                counter=MemoryCounter(),
+                counter=counter,
                 storage=media_store.from_config(config),
                 send_mail=send_mail,
                 ip_blocked=blocklist.blocked,
