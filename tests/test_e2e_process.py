@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import re
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 import trio
 
 from duo.aio import aio
@@ -26,7 +31,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def start_duo(state: Path, port: int, extra: dict[str, str] | None = None) -> tuple[trio.Process, trio.abc.ReceiveStream]:
+@asynccontextmanager
+async def running_duo(
+    state: Path, port: int, extra: dict[str, str] | None = None, stop: signal.Signals = signal.SIGTERM
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`duo serve` in a subprocess until the block ends; then ``stop`` must end it cleanly (exit 0)."""
     env = dict(
         os.environ,
         DUO_ENV="dev",
@@ -34,12 +43,23 @@ async def start_duo(state: Path, port: int, extra: dict[str, str] | None = None)
         DUO_HTTP_PORT=str(port),
         DUO_HTTP_HOST="127.0.0.1",
         DUO_CHAT_PORTS=str(free_port()),
+        DUO_IP_BLOCKLIST_URLS="",
     )
     env.pop("DUO_DB_HOST", None)
     env.update(extra or {})
     proc = await trio.lowlevel.open_process([sys.executable, "-m", "duo", "serve"], env=env, stderr=subprocess.PIPE)
     assert proc.stderr is not None
-    return proc, proc.stderr
+    log = bytearray()
+    try:
+        await wait_for_line(proc.stderr, b"duo is serving HTTP", log)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            yield http
+        proc.send_signal(stop)
+        await wait_for_line(proc.stderr, b"duo stopped", log)
+        assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
 
 
 async def wait_for_line(stream: trio.abc.ReceiveStream, needle: bytes, seen: bytearray) -> None:
@@ -49,42 +69,35 @@ async def wait_for_line(stream: trio.abc.ReceiveStream, needle: bytes, seen: byt
         seen += chunk
 
 
-async def test_serve_sign_in_restart_and_sigterm(tmp_path: Path) -> None:
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    """A state directory outside pytest's rotating tmp tree (concurrent sessions prune it)."""
+    path = Path(tempfile.mkdtemp(prefix="duo-e2e-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_serve_sign_in_restart_and_sigterm(state_dir: Path) -> None:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with trio.fail_after(240):
-        proc, stderr = await start_duo(tmp_path, port)
-        log = bytearray()
-        try:
-            await wait_for_line(stderr, b"duo is serving HTTP", log)
-            async with httpx.AsyncClient(base_url=base) as http:
-                assert (await http.get("/health")).text == "status: ok"
-                r = await http.post("/request-otp", json={"email": "first@example.com"})
-                token = r.json()["session_token"]
-                r = await http.post("/check-otp", json={"otp": "000000"}, headers={"Authorization": f"Bearer {token}"})
-                assert r.status_code == 200, r.text
-            proc.send_signal(signal.SIGTERM)
-            await wait_for_line(stderr, b"duo stopped", log)
-            assert await proc.wait() == 0
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-        assert b"first@example.com" in (tmp_path / "mail.log").read_bytes()
+        async with running_duo(state_dir, port) as http:
+            assert (await http.get("/health")).text == "status: ok"
+            r = await http.post("/request-otp", json={"email": "first@example.com"})
+            token = r.json()["session_token"]
+            r = await http.post("/check-otp", json={"otp": "000000"}, headers=bearer(token))
+            assert r.status_code == 200, r.text
+        assert b"first@example.com" in (state_dir / "mail.log").read_bytes()
 
         # data survive a restart: the same session is still signed in
-        proc, stderr = await start_duo(tmp_path, port)
-        log = bytearray()
-        try:
-            await wait_for_line(stderr, b"duo is serving HTTP", log)
-            async with httpx.AsyncClient(base_url=base) as http:
-                r = await http.post("/check-session-token", headers={"Authorization": f"Bearer {token}"})
-                assert r.status_code == 200 and r.json()["onboarded"] is False
-            proc.send_signal(signal.SIGINT)
-            await wait_for_line(stderr, b"duo stopped", log)
-            assert await proc.wait() == 0
-        finally:
-            if proc.returncode is None:
-                proc.kill()
+        async with running_duo(state_dir, port, stop=signal.SIGINT) as http:
+            r = await http.post("/check-session-token", headers=bearer(token))
+            assert r.status_code == 200 and r.json()["onboarded"] is False
 
 
 async def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -97,14 +110,13 @@ async def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 async def test_serve_against_configured_postgres_smtp_and_s3(
-    tmp_path: Path, pg_server: DbSettings, smtp_server: SmtpServer, s3_endpoint: S3Endpoint, aio_loop: None
+    state_dir: Path, pg_server: DbSettings, smtp_server: SmtpServer, s3_endpoint: S3Endpoint, aio_loop: None
 ) -> None:
     """The same process pointed at real services by the old system's environment variables."""
     port = free_port()
     database = f"duo_e2e_{os.getpid()}"
     extra = {
         "DUO_ENV": "prod",
-        "DUO_IP_BLOCKLIST_URLS": "",
         "DUO_DB_HOST": pg_server.host,
         "DUO_DB_PORT": str(pg_server.port),
         "DUO_DB_USER": pg_server.user,
@@ -120,29 +132,19 @@ async def test_serve_against_configured_postgres_smtp_and_s3(
         "DUO_BOTO_ENDPOINT_URL": s3_endpoint.url,
     }
     with trio.fail_after(240):
-        proc, stderr = await start_duo(tmp_path, port, extra)
-        log = bytearray()
-        try:
-            await wait_for_line(stderr, b"duo is serving HTTP", log)
-            assert not (tmp_path / "postgres").exists()
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-                r = await http.post("/request-otp", json={"email": "real.person@gmail.com"})
-                token = r.json()["session_token"]
-                await smtp_server.wait_for(1)
-                message = smtp_server.messages[0]
-                assert message["To"] == "real.person@gmail.com"
-                body = message.get_body(("plain", "html"))
-                assert body is not None
-                code = re.search(r"\b(\d{6})\b", body.get_content())
-                assert code
-                r = await http.post("/check-otp", json={"otp": code.group(1)}, headers={"Authorization": f"Bearer {token}"})
-                assert r.status_code == 200, r.text
-            proc.send_signal(signal.SIGTERM)
-            await wait_for_line(stderr, b"duo stopped", log)
-            assert await proc.wait() == 0
-        finally:
-            if proc.returncode is None:
-                proc.kill()
+        async with running_duo(state_dir, port, extra) as http:
+            assert not (state_dir / "postgres").exists()
+            r = await http.post("/request-otp", json={"email": "real.person@gmail.com"})
+            token = r.json()["session_token"]
+            await smtp_server.wait_for(1)
+            message = smtp_server.messages[0]
+            assert message["To"] == "real.person@gmail.com"
+            body = message.get_body(("plain", "html"))
+            assert body is not None
+            code = re.search(r"\b(\d{6})\b", body.get_content())
+            assert code
+            r = await http.post("/check-otp", json={"otp": code.group(1)}, headers=bearer(token))
+            assert r.status_code == 200, r.text
         conn = await aio(asyncpg.connect)(host=pg_server.host, port=pg_server.port, user=pg_server.user, database=database)
         try:
             assert await aio(conn.fetchval)("SELECT signed_in FROM duo_session WHERE email = 'real.person@gmail.com'")
