@@ -241,5 +241,4 @@ async def sign_out(ctx: Ctx) -> None:
 @endpoint(auth=SIGNED_IN)
 async def check_session_token(ctx: Ctx) -> dict[str, Any]:
     """Validate a token; an onboardee gets the onboardee summary so onboarding resumes."""
-    async with ctx.svc.db.connection() as conn:
-        return await account_summary(conn, ctx, ctx.me.person_id)
+    return await account_summary(ctx.svc.db, ctx, ctx.me.person_id)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 from duo.http.endpoint import Ctx
-from duo.sql.database import Connection
 
 
 def format_end_date(value: dt.datetime) -> str:
@@ -24,17 +23,35 @@ def shows_donation_nag(now: dt.datetime, end: dt.datetime, last_nag: dt.datetime
     return last < now - period and sign_up < now - period and count_answers >= 25
 
 
-async def pending_club(conn: Connection, ctx: Ctx) -> dict[str, Any] | None:
-    name = ctx.me.pending_club_name
-    if not name:
-        return None
-    count = await conn.fetchval("SELECT count_members FROM club WHERE name = $1", name)
-    return {"name": name, "count_members": count or 0}
+SUMMARY = """
+SELECT f.estimated_end_date,
+       (SELECT count_members FROM club WHERE name = $2) AS pending_count,
+       p.id, p.uuid, p.name, u.name AS units, p.has_gold, p.last_nag_time, p.sign_up_time,
+       p.count_answers,
+       (SELECT COALESCE(json_agg(json_build_object(
+                   'name', pc.club_name, 'count_members', -1,
+                   'search_preference', pc.club_name IS NOT DISTINCT FROM sp.club_name)
+                 ORDER BY pc.club_name), '[]'::json)
+        FROM person_club pc
+        LEFT JOIN search_preference_club sp ON sp.person_id = pc.person_id
+        WHERE pc.person_id = p.id) AS clubs
+FROM funding f
+LEFT JOIN person p ON p.id = $1
+LEFT JOIN unit u ON u.id = p.unit_id
+WHERE f.id = 1
+"""
 
 
-async def account_summary(conn: Connection, ctx: Ctx, person_id: int | None) -> dict[str, Any]:
-    """Every key of the §3.4 table; account fields are null for a new user."""
-    end = await conn.fetchval("SELECT estimated_end_date FROM funding WHERE id = 1")
+class Queryable(Protocol):
+    async def fetchrow(self, query: str, *args: Any) -> Any: ...
+
+
+async def account_summary(db: Queryable, ctx: Ctx, person_id: int | None) -> dict[str, Any]:
+    """Every key of the §3.4 table in one query; account fields are null for a new user."""
+    club = ctx.me.pending_club_name
+    row = await db.fetchrow(SUMMARY, person_id, club)
+    assert row is not None
+    end = row["estimated_end_date"]
     summary: dict[str, Any] = {
         "onboarded": person_id is not None,
         "person_id": None,
@@ -45,37 +62,19 @@ async def account_summary(conn: Connection, ctx: Ctx, person_id: int | None) -> 
         "do_show_donation_nag": None,
         "estimated_end_date": format_end_date(end),
         "clubs": [],
-        "pending_club": await pending_club(conn, ctx),
+        "pending_club": {"name": club, "count_members": row["pending_count"] or 0} if club else None,
     }
-    if person_id is None:
+    if person_id is None or row["id"] is None:
         return summary
-    person = await conn.fetchrow(
-        """SELECT p.id, p.uuid, p.name, u.name AS units, p.has_gold, p.last_nag_time,
-                  p.sign_up_time, p.count_answers
-           FROM person p JOIN unit u ON u.id = p.unit_id WHERE p.id = $1""",
-        person_id,
-    )
-    assert person is not None
-    clubs = await conn.fetchrow(
-        """SELECT
-             COALESCE(json_agg(json_build_object(
-                 'name', pc.club_name, 'count_members', -1,
-                 'search_preference', pc.club_name IS NOT DISTINCT FROM sp.club_name)
-               ORDER BY pc.club_name), '[]'::json) AS clubs
-           FROM person_club pc
-           LEFT JOIN search_preference_club sp ON sp.person_id = pc.person_id
-           WHERE pc.person_id = $1""",
-        person_id,
-    )
     summary.update(
-        person_id=person["id"],
-        person_uuid=str(person["uuid"]),
-        name=person["name"],
-        units=person["units"],
-        has_gold=person["has_gold"],
+        person_id=row["id"],
+        person_uuid=str(row["uuid"]),
+        name=row["name"],
+        units=row["units"],
+        has_gold=row["has_gold"],
         do_show_donation_nag=shows_donation_nag(
-            ctx.svc.now(), end, person["last_nag_time"], person["sign_up_time"], person["count_answers"]
+            ctx.svc.now(), end, row["last_nag_time"], row["sign_up_time"], row["count_answers"]
         ),
-        clubs=clubs["clubs"] if clubs else [],
+        clubs=row["clubs"],
     )
     return summary
