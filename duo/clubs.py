@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import attrs
+
 from duo.safety.clubs import is_allowed_club_name
-from duo.sql.database import Connection
+from duo.safety.trigram import similarity, trigrams
+from duo.sql.database import Connection, Database
 
 QUOTA = 50
 GOLD_QUOTA = 100
@@ -44,3 +50,93 @@ async def join_and_prefer(conn: Connection, person_id: int, name: str) -> None:
             person_id,
             name,
         )
+
+
+async def leave(conn: Connection, person_id: int, name: str) -> None:
+    """Drop the membership; the member count falls with it (never below 0)."""
+    removed = await conn.fetchval(
+        "DELETE FROM person_club WHERE person_id = $1 AND club_name = $2 RETURNING 1", person_id, name
+    )
+    if removed:
+        await conn.execute(
+            "UPDATE club SET count_members = GREATEST(count_members - 1, 0) WHERE name = $1", name
+        )
+
+
+# -- club search (http-api-social §12.1-12.2, matching.md §13) ---------------------------
+
+SUGGESTIONS = 20
+
+
+@attrs.frozen
+class ClubCount:
+    name: str
+    count_members: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "count_members": self.count_members}
+
+
+def _sharing_trigram_pattern(q: str) -> str:
+    """A PostgreSQL regex matched by exactly the names that share a pg_trgm trigram with ``q``.
+
+    A word ``w`` padded as ``"  w "`` has trigrams ``"  w0"``, ``" w0w1"``, the inner
+    three-letter runs and ``"w-2w-1 "``; the first two need a word starting with ``w0``.
+    """
+    parts: set[str] = set()
+    for word in re.findall(r"[a-z0-9]+", q):
+        parts.add(f"(^|[^a-z0-9]){word[0]}")
+        parts.update(word[i : i + 3] for i in range(len(word) - 2))
+        if len(word) >= 2:
+            parts.add(f"{word[-2:]}([^a-z0-9]|$)")
+    return "|".join(sorted(parts))
+
+
+async def search(db: Database | Connection, q: str, person_id: int | None) -> list[ClubCount]:
+    """The typed club (unless banned or already joined) plus the nearest clubs by trigrams.
+
+    ``q`` is a valid club name. pg_trgm is not available (README), so PostgreSQL returns
+    the clubs sharing a trigram with ``q`` and they are ranked here; when they are too few,
+    clubs sharing none (distance 1) fill the list, biggest first.
+    """
+    typed = await db.fetchrow(
+        """SELECT COALESCE((SELECT count_members FROM club WHERE name = $1), 0) AS count_members,
+                  EXISTS (SELECT 1 FROM person_club WHERE person_id = $2 AND club_name = $1) AS joined""",
+        q,
+        person_id,
+    )
+    assert typed is not None
+    results = [] if typed["joined"] or not is_allowed_club_name(q) else [ClubCount(q, typed["count_members"])]
+    wanted = trigrams(q)
+
+    def rank(club: ClubCount) -> tuple[bool, float, int, str]:
+        distance = 1 - similarity(trigrams(club.name), wanted)
+        return club.count_members == 0, distance, -club.count_members, club.name
+
+    pattern = _sharing_trigram_pattern(q)
+    others = """FROM club c
+                WHERE c.count_members > 0 AND c.name <> $1
+                  AND NOT EXISTS (SELECT 1 FROM person_club pc
+                                  WHERE pc.person_id = $2 AND pc.club_name = c.name)"""
+    near = await db.fetch(f"SELECT c.name, c.count_members {others} AND $3 <> '' AND c.name ~ $3", q, person_id, pattern)
+    slots = SUGGESTIONS - len(results)
+    results += sorted((ClubCount(r["name"], r["count_members"]) for r in near), key=rank)[:slots]
+    if len(results) < SUGGESTIONS:
+        far = await db.fetch(
+            f"""SELECT c.name, c.count_members {others} AND ($3 = '' OR c.name !~ $3)
+                ORDER BY c.count_members DESC, c.name LIMIT $4""",
+            q,
+            person_id,
+            pattern,
+            SUGGESTIONS - len(results),
+        )
+        results += [ClubCount(r["name"], r["count_members"]) for r in far]
+    return sorted(results, key=rank)
+
+
+async def most_popular(db: Database | Connection) -> list[ClubCount]:
+    """The clubs with most members (zero-member clubs included), for an empty public search."""
+    rows = await db.fetch(
+        "SELECT name, count_members FROM club ORDER BY count_members DESC, name LIMIT $1", SUGGESTIONS
+    )
+    return [ClubCount(row["name"], row["count_members"]) for row in rows]
