@@ -41,6 +41,23 @@ def parse_port_range(text: str) -> list[int]:
     return list(range(low, high + 1))
 
 
+def parse_report_email(text: str) -> list[tuple[str, int]]:
+    """``"a@x 20 b@y"`` to ``[("a@x", 20), ("b@y", 1)]``; a weight follows its address."""
+    pairs: list[tuple[str, int]] = []
+    for token in text.replace(",", " ").split():
+        if token.isdigit():
+            if not pairs:
+                raise ValueError(f"weight {token} before any address")
+            pairs[-1] = (pairs[-1][0], int(token))
+            continue
+        try:
+            address = validate_email(token, check_deliverability=False).normalized
+        except EmailNotValidError as e:
+            raise ValueError(f"unparsable address {token!r}: {e}") from None
+        pairs.append((address, 1))
+    return pairs
+
+
 @attrs.frozen
 class HttpConfig:
     host: str = key("0.0.0.0", "DUO_HTTP_HOST", doc="address the HTTP API listens on")
@@ -105,7 +122,11 @@ class SafetyConfig:
     email_domain_policy: str = key(
         "allow_list", "DUO_EMAIL_DOMAIN_POLICY", doc="allow_list (only listed good domains) | block_list"
     )
-    report_email: str = key("", "DUO_REPORT_EMAIL", doc="moderator address(es) receiving reports, comma-separated")
+    report_email: str = key(
+        "",
+        "DUO_REPORT_EMAIL",
+        doc="moderators receiving reports: 'a@x 20 b@y 0' (address, optional weight); required in prod",
+    )
     ip_blocklist_urls: list[str] = key(
         [
             "https://iplists.firehol.org/files/firehol_anonymous.netset",
@@ -178,8 +199,9 @@ class Config:
         return (self.storage.media_url or f"{self.public_url}/media").rstrip("/")
 
     @property
-    def report_emails(self) -> list[str]:
-        return [a.strip() for a in self.safety.report_email.split(",") if a.strip()]
+    def report_recipients(self) -> list[tuple[str, int]]:
+        """(address, weight) pairs of ``DUO_REPORT_EMAIL``; the first address is the sender."""
+        return parse_report_email(self.safety.report_email)
 
 
 def _is_section(cls: type) -> bool:
@@ -292,11 +314,11 @@ def _check_policy(config: Config) -> None:
 
 @_check("safety.report_email")
 def _check_report_email(config: Config) -> None:
-    for address in config.report_emails:
-        try:
-            validate_email(address, check_deliverability=False)
-        except EmailNotValidError as e:
-            raise ValueError(f"unparsable address {address!r}: {e}") from None
+    recipients = config.report_recipients
+    if config.env == "prod" and not recipients:
+        raise ValueError("required in prod (moderators receive the reports)")
+    if recipients and not any(weight for _, weight in recipients):
+        raise ValueError("every weight is 0: no one would receive reports")
 
 
 @_check("log_level")

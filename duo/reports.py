@@ -115,12 +115,14 @@ async def lodge(conn: Connection, svc: Services, reporter_id: int, accused_id: i
     reporter = await _report_object(conn, svc, "Reporter", reporter_id, now)
     accused = await _report_object(conn, svc, "Accused", accused_id, now)
     messages = await _last_messages(conn, reporter_id, accused["uuid"], reporter["uuid"])
-    recipients = svc.config.report_emails
+    recipients = svc.config.report_recipients
     if not recipients:
         log.error("report %s - %s not e-mailed: DUO_REPORT_EMAIL is empty", reporter_id, accused_id)
         return None
+    addresses = [address for address, _ in recipients]
     return Mail(
-        to=random.choice(recipients),
+        to=random.choices(addresses, weights=[weight for _, weight in recipients])[0],
+        sender=f"Duolicious <{addresses[0]}>",
         subject=f"Report: {reporter_id} - {accused_id}",
         text=_text(svc, reporter, accused, messages, reason),
         html=_html(svc, reporter, accused, messages, reason),

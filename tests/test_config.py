@@ -17,7 +17,7 @@ def test_defaults_are_embedded() -> None:
 def test_environment_overrides_file(tmp_path: Path) -> None:
     path = tmp_path / "duo.toml"
     path.write_text('env = "prod"\n[http]\nport = 6000\n[database]\nhost = "db.internal"\n')
-    config = load_config(path, env={"DUO_DB_HOST": "/var/run/postgresql", "DUO_DB_PASS": "", "DUO_CHAT_PORTS": "5443-5447"})
+    config = load_config(path, env={"DUO_DB_HOST": "/var/run/postgresql", "DUO_DB_PASS": "", "DUO_REPORT_EMAIL": "mods@example.com", "DUO_CHAT_PORTS": "5443-5447"})
     assert config.env == "prod" and config.http.port == 6000
     assert config.database.host == "/var/run/postgresql" and config.database.password == ""
     assert config.chat_ports == [5443, 5444, 5445, 5446, 5447]
@@ -65,3 +65,14 @@ def test_example_file_documents_every_key_with_its_default() -> None:
         assert f"{dotted.rsplit('.', 1)[-1]} = " in text, dotted
         for name in env:
             assert name in text, name
+
+
+def test_report_email_weights_and_requirement() -> None:
+    config = load_config(env={"DUO_REPORT_EMAIL": "Mods@Example.com 20 a@example.com 0 b@example.com"})
+    assert config.report_recipients == [("Mods@example.com", 20), ("a@example.com", 0), ("b@example.com", 1)]
+    with pytest.raises(ConfigError, match="safety.report_email"):
+        load_config(env={"DUO_ENV": "prod", "DUO_REPORT_EMAIL": ""})
+    with pytest.raises(ConfigError, match="every weight is 0"):
+        load_config(env={"DUO_REPORT_EMAIL": "a@example.com 0"})
+    with pytest.raises(ConfigError, match="weight 3 before any address"):
+        load_config(env={"DUO_REPORT_EMAIL": "3 a@example.com"})

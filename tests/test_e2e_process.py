@@ -117,6 +117,7 @@ async def test_serve_against_configured_postgres_smtp_and_s3(
     database = f"duo_e2e_{os.getpid()}"
     extra = {
         "DUO_ENV": "prod",
+        "DUO_REPORT_EMAIL": "moderators@example.com",
         "DUO_DB_HOST": pg_server.host,
         "DUO_DB_PORT": str(pg_server.port),
         "DUO_DB_USER": pg_server.user,

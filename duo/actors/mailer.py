@@ -56,6 +56,7 @@ class Mail:
     subject: str
     text: str
     html: str | None = None
+    sender: str | None = None  # From header; the configured sender when None
 
 
 def is_never_sent(address: str) -> bool:
@@ -198,11 +199,11 @@ SendResult = Literal["sent", "rejected", "retry"]
 
 def build_message(settings: MailerSettings, mail: Mail) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = settings.sender
+    msg["From"] = mail.sender or settings.sender
     msg["To"] = mail.to
     msg["Subject"] = mail.subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=parseaddr(settings.sender)[1].rpartition("@")[2] or None)
+    msg["Message-ID"] = make_msgid(domain=parseaddr(msg["From"])[1].rpartition("@")[2] or None)
     msg.set_content(mail.text)
     if mail.html is not None:
         msg.add_alternative(mail.html, subtype="html")
