@@ -119,6 +119,7 @@ async def test_report_is_mailed_to_the_moderator(svc: Services, smtp_server: Smt
         [message] = smtp_server.messages
         assert smtp_server.envelopes[0][1] == [MODERATOR]
         assert message["Subject"] == f"Report: {ana.person_id} - {bo.person_id}"
+        assert message["From"] == f"Duolicious <{MODERATOR}>"
         html_part = message.get_body(("html",))
         assert html_part is not None
         body = html_part.get_content()
