@@ -193,6 +193,12 @@ async def _confirm(conn: Connection, ctx: Ctx, otp: str) -> bool:
     if valid is None or valid["is_bot"]:
         return False
     await conn.execute("UPDATE duo_session SET signed_in = TRUE WHERE session_token_hash = $1", ctx.me.token_hash)
+    # A restarted onboarding discards its photos: queue their objects (README decision).
+    await conn.execute(
+        """INSERT INTO undeleted_photo (uuid) SELECT uuid FROM onboardee_photo WHERE email = $1
+           ON CONFLICT DO NOTHING""",
+        ctx.me.email,
+    )
     await conn.execute("DELETE FROM onboardee WHERE email = $1", ctx.me.email)
     person_id = valid["person_id"]
     if person_id is None:
