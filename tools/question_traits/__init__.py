@@ -1,0 +1,1 @@
+"""Offline generator of per-question trait scores (see docs/question-traits.md)."""
