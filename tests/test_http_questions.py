@@ -129,6 +129,10 @@ async def test_answers_update_counts_and_personality(client: httpx.AsyncClient, 
         assert await svc.db.fetchval("SELECT count(*) FROM answer WHERE person_id = $1", alice.person_id) == 0
 
         # an unscored question is stored and tallied but is no evidence
+        await svc.db.execute(
+            """UPDATE question SET presence_given_yes = '{}', absence_given_yes = '{}',
+                                   presence_given_no = '{}', absence_given_no = '{}' WHERE id = 12"""
+        )
         assert (await answer(client, alice, 12, True)).status_code == 200
         a = await person(svc, alice)
         assert a["count_answers"] == 0

@@ -465,7 +465,8 @@ async def test_questions_seeded_in_file_order(db: Database) -> None:
             for r in await db.fetch("SELECT topic, count(*) AS n FROM question GROUP BY topic")
         }
         assert counts == {"Interpersonal": 884, "Values": 612, "Other": 433, "Sex": 76}
-        assert rows[0]["presence_given_yes"] == []  # unscored until the score issue lands
+        # every question carries the generated trait scores, one per trait
+        assert all(len(r["presence_given_yes"]) == 46 for r in rows)
 
 
 async def test_traits_and_topics(db: Database) -> None:
@@ -817,6 +818,7 @@ async def test_functions(db: Database) -> None:
         )
         assert same is not None and same["count_answers"] == 0
         vec = await db.fetchrow("SELECT (answer_score_vectors(1, TRUE)).*")
-        assert vec is not None and vec["presence_score"] == []
+        yes = await db.fetchval("SELECT presence_given_yes FROM question WHERE id = 1")
+        assert vec is not None and vec["presence_score"] == yes
         vec = await db.fetchrow("SELECT (answer_score_vectors(1, NULL)).*")
         assert vec is not None and vec["presence_score"] is None

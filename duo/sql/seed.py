@@ -162,6 +162,73 @@ async def _seed_questions(conn: Connection) -> None:
     )
 
 
+SCORE_COLUMNS = ("presence_given_yes", "presence_given_no", "absence_given_yes", "absence_given_no")
+
+
+async def _seed_question_scores(conn: Connection) -> None:
+    """Load the generated trait scores (docs/question-traits.md) when the file changed.
+
+    People who answered before the scores changed get their evidence rebuilt from their
+    stored answers, so personalities always reflect the scores in the table.
+    """
+    raw = _data_bytes("question-trait-scores.json")
+    fingerprint = hashlib.sha256(raw).hexdigest()
+    current = await conn.fetchval("SELECT fingerprint FROM duo_seed_state WHERE name = 'question_scores'")
+    if current == fingerprint:
+        return
+    scores = json.loads(raw)
+    if scores["traits"] != [t.name for t in load_traits()]:
+        raise RuntimeError("question-trait-scores.json does not list the traits of traits.json in order")
+    await conn.executemany(
+        """UPDATE question SET presence_given_yes = $2, presence_given_no = $3,
+                  absence_given_yes = $4, absence_given_no = $5
+           WHERE id = $1""",
+        [(int(i), *(entry[c] for c in SCORE_COLUMNS)) for i, entry in scores["questions"].items()],
+    )
+    await conn.execute(REBUILD_EVIDENCE)
+    await conn.execute(
+        """INSERT INTO duo_seed_state (name, fingerprint) VALUES ('question_scores', $1)
+           ON CONFLICT (name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, updated_at = NOW()""",
+        fingerprint,
+    )
+
+
+# Sum every scored, non-null answer's contribution (its excess over the smaller of presence and
+# absence, matching.md §5) per person and trait, then recompute the personality from the totals.
+REBUILD_EVIDENCE = """
+WITH contribution AS (
+    SELECT a.person_id, t.i,
+           CASE WHEN a.answer THEN q.presence_given_yes[t.i] ELSE q.presence_given_no[t.i] END AS p,
+           CASE WHEN a.answer THEN q.absence_given_yes[t.i] ELSE q.absence_given_no[t.i] END AS ab
+    FROM answer a
+    JOIN question q ON q.id = a.question_id
+    CROSS JOIN LATERAL generate_subscripts(q.presence_given_yes, 1) AS t(i)
+    WHERE a.answer IS NOT NULL AND cardinality(q.presence_given_yes) > 0
+), totals AS (
+    SELECT person_id, i, sum(p - LEAST(p, ab))::INT AS presence, sum(ab - LEAST(p, ab))::INT AS absence
+    FROM contribution GROUP BY person_id, i
+), per_person AS (
+    SELECT person_id, array_agg(presence ORDER BY i) AS presence, array_agg(absence ORDER BY i) AS absence
+    FROM totals GROUP BY person_id
+), counts AS (
+    SELECT a.person_id, count(*)::SMALLINT AS n
+    FROM answer a JOIN question q ON q.id = a.question_id
+    WHERE a.answer IS NOT NULL AND cardinality(q.presence_given_yes) > 0
+    GROUP BY a.person_id
+), rebuilt AS (
+    SELECT pp.person_id,
+           compute_personality_vectors('{}', '{}', '{}', '{}', pp.presence, pp.absence, c.n) AS v
+    FROM per_person pp JOIN counts c USING (person_id)
+)
+UPDATE person p SET
+    presence_score = (r.v).presence_score,
+    absence_score = (r.v).absence_score,
+    count_answers = (r.v).count_answers,
+    personality = (r.v).personality::VECTOR
+FROM rebuilt r WHERE p.id = r.person_id
+"""
+
+
 # ---------------------------------------------------------------------------
 # e-mail domains and banned clubs
 
@@ -319,5 +386,6 @@ async def seed_reference_data(db: Database) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SEED_LOCK_ID)
         await _seed_traits(conn)
         await _seed_questions(conn)
+        await _seed_question_scores(conn)
         await _seed_lists(conn)
         await _seed_locations(conn)
