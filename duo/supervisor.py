@@ -24,9 +24,9 @@ from duo.actors.mailer import Mail, MailerSettings, start_mailer
 from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
-from duo.redis_client import open_redis
 from duo.http.app import create_app
 from duo.http.ratelimit import Counter, MemoryCounter, RedisCounter
+from duo.redis_client import open_redis
 from duo.safety.checks import warm_up
 from duo.services import Services
 from duo.sql import embedded

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.config_example import render
 from duo.config import ConfigError, documented_keys, load_config, parse_port_range
+from tools.config_example import render
 
 ROOT = Path(__file__).resolve().parent.parent
 
