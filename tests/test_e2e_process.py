@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+import boto3
 import httpx
 import pytest
 import trio
@@ -23,6 +24,7 @@ from duo.aio import aio
 from duo.sql.database import DbSettings
 from tests.plugins.s3 import S3Endpoint
 from tests.plugins.smtp import SmtpServer
+from tests.test_http_onboarding import photo
 
 
 def free_port() -> int:
@@ -77,6 +79,14 @@ def state_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def bucket_keys(endpoint: S3Endpoint) -> set[str]:
+    client = boto3.client(
+        "s3", endpoint_url=endpoint.url, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    listing = client.list_objects_v2(Bucket=endpoint.photos_bucket)
+    return {item["Key"] for item in listing.get("Contents", [])}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -146,6 +156,26 @@ async def test_serve_against_configured_postgres_smtp_and_s3(
             assert code
             r = await http.post("/check-otp", json={"otp": code.group(1)}, headers=bearer(token))
             assert r.status_code == 200, r.text
+            # onboarding with a JPEG and a HEIC: the renditions land in the S3 bucket
+            for body in (
+                {"name": "Real"},
+                {"date_of_birth": "1995-05-05"},
+                {"location": "Sydney, New South Wales, Australia"},
+                {"gender": "Woman"},
+                {"other_peoples_genders": ["Man"]},
+                photo(1, "JPEG"),
+                photo(2, "HEIF"),
+            ):
+                r = await http.patch("/onboardee-info", json=body, headers=bearer(token), timeout=60)
+                assert (r.status_code, r.text) == (200, "")
+            r = await http.post("/finish-onboarding", headers=bearer(token))
+            assert r.status_code == 200, r.text
+            profile = (await http.get("/profile-info", headers=bearer(token))).json()
+            assert len(profile["photo"]) == 2
+        keys = await trio.to_thread.run_sync(bucket_keys, s3_endpoint)
+        uuids = [u for u in profile["photo"].values()]
+        for media_id in uuids:
+            assert {f"original-{media_id}.jpg", f"900-{media_id}.jpg", f"450-{media_id}.jpg"} <= keys
         conn = await aio(asyncpg.connect)(host=pg_server.host, port=pg_server.port, user=pg_server.user, database=database)
         try:
             assert await aio(conn.fetchval)("SELECT signed_in FROM duo_session WHERE email = 'real.person@gmail.com'")
