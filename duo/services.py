@@ -23,5 +23,6 @@ class Services:
     counter: Any  # duo.http.ratelimit.Counter
     storage: Any  # duo.media.storage.Storage
     send_mail: Callable[[Any], Awaitable[None]]  # queue a duo.actors.mailer.Mail
+    media: Any  # duo.actors.media.Media: photo rendering and audio transcoding
     ip_blocked: Callable[[str], bool] = lambda ip: False
     now: Callable[[], dt.datetime] = utcnow

@@ -21,6 +21,7 @@ from hypercorn.trio import serve
 from duo import media_store
 from duo.actors.blocklist import BlockListHolder, keep_fresh
 from duo.actors.mailer import Mail, MailerSettings, start_mailer
+from duo.actors.media import start_media
 from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
@@ -132,6 +133,7 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
             AsyncExitStack() as exits,
         ):
             mailer = await start_mailer(supervisor, mailer_settings(config))
+            media = await start_media(supervisor)
 
             async def send_mail(mail: Mail) -> None:
                 try:
@@ -160,6 +162,7 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                 counter=counter,
                 storage=media_store.from_config(config),
                 send_mail=send_mail,
+                media=media,
                 ip_blocked=blocklist.blocked,
             )
             shutdown = trio.Event()

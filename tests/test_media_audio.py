@@ -8,7 +8,6 @@ import io
 import av
 import numpy as np
 import pytest
-import trio
 from av.audio.stream import AudioStream
 from PIL import Image
 
@@ -20,7 +19,6 @@ from duo.media.audio import (
     TOO_BIG,
     audio_key,
     process_audio,
-    process_audio_async,
 )
 
 BAD_BASE64 = "Field base64 must be a valid base64 string"
@@ -128,9 +126,3 @@ def test_audio_key() -> None:
     assert audio_key("ab" * 32) == "ab" * 32 + ".aac"
 
 
-async def test_async_variant() -> None:
-    with trio.fail_after(30):
-        aac = await process_audio_async(b64(sine("ogg", "libopus", 1.0)))
-        assert decoded_samples(aac) >= SAMPLE_RATE
-        with pytest.raises(MediaError):
-            await process_audio_async(b64(b""))

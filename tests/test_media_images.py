@@ -10,7 +10,6 @@ import zlib
 
 import blurhash
 import pytest
-import trio
 from PIL import Image
 
 from duo.media import MAX_DECODED_BYTES, MediaError, new_media_id
@@ -21,11 +20,9 @@ from duo.media.images import (
     SELFIE_SIZES,
     TOO_BIG,
     Crop,
-    ProcessedPhoto,
     photo_hash,
     photo_keys,
     process_photo,
-    process_photo_async,
 )
 
 BAD_BASE64 = "Field base64 must be a valid base64 string"
@@ -282,10 +279,3 @@ def test_selfie_renders_only_450() -> None:
     assert set(photo.jpegs) == {"450"}
 
 
-async def test_async_variant_runs_in_a_thread() -> None:
-    with trio.fail_after(30):
-        photo = await process_photo_async(encode(stripes(), "WEBP"), Crop(top=0, left=0))
-    assert isinstance(photo, ProcessedPhoto)
-    assert near(centre(photo.jpegs["450"]), RED)
-    with trio.fail_after(30), pytest.raises(MediaError):
-        await process_photo_async("", None)

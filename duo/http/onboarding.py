@@ -122,7 +122,7 @@ async def _set_field(ctx: Ctx, body: OnboardeeInfoBody) -> None:
 
 async def _store_photo(ctx: Ctx, upload: PhotoUpload) -> None:
     """Objects first, then the row; a replaced photo is queued for deletion."""
-    photo = await process_photo_upload(ctx.svc.db, upload)
+    photo = await process_photo_upload(ctx.svc, upload)
     async with stored_photo(ctx.svc, photo) as media_id, ctx.svc.db.transaction() as conn:
         await _ensure_onboardee(conn, ctx.me.email)
         replaced = await conn.fetchval(

@@ -344,7 +344,7 @@ async def _move_photos(conn: Connection, person_id: int, assignments: dict[int, 
 
 async def _store_photo(ctx: Ctx, upload: PhotoUpload) -> None:
     """Objects first; then the row, the feed event and the verification level."""
-    photo = await process_photo_upload(ctx.svc.db, upload)
+    photo = await process_photo_upload(ctx.svc, upload)
     person_id = ctx.person_id
     async with stored_photo(ctx.svc, photo) as media_id, ctx.svc.db.transaction() as conn:
         replaced = await conn.fetchval(
@@ -381,7 +381,7 @@ async def _store_photo(ctx: Ctx, upload: PhotoUpload) -> None:
 
 async def _store_audio(ctx: Ctx, upload: AudioUpload) -> None:
     """Transcode, upload ``<id>.aac``, then replace the audio bio row."""
-    aac = await process_audio_upload(upload)
+    aac = await process_audio_upload(ctx.svc, upload)
     person_id = ctx.person_id
     async with stored_audio(ctx.svc, aac) as media_id, ctx.svc.db.transaction() as conn:
         replaced = await conn.fetchval(

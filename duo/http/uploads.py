@@ -18,8 +18,8 @@ from pydantic import Field
 from duo.http.endpoint import Body
 from duo.http.errors import HttpError, value_error
 from duo.media import MediaError, new_media_id
-from duo.media.audio import audio_key, process_audio_async
-from duo.media.images import Crop, ProcessedPhoto, photo_hash, process_photo_async
+from duo.media.audio import audio_key
+from duo.media.images import Crop, ProcessedPhoto, photo_hash
 from duo.media.storage import BucketKind, StorageError, put_all
 from duo.services import Services
 from duo.sql.database import Connection, Database
@@ -55,21 +55,21 @@ async def queue_deletion(db: Database | Connection, table: QueueTable, media_ids
         )
 
 
-async def process_photo_upload(db: Database, upload: PhotoUpload) -> ProcessedPhoto:
+async def process_photo_upload(svc: Services, upload: PhotoUpload) -> ProcessedPhoto:
     """Validate and render a photo; any rejection is a 400 at ``base64_file``."""
     try:
         banned = bool(
-            await db.fetchval("SELECT 1 FROM banned_photo_hash WHERE hash = $1", photo_hash(upload.base64))
+            await svc.db.fetchval("SELECT 1 FROM banned_photo_hash WHERE hash = $1", photo_hash(upload.base64))
         )
-        return await process_photo_async(upload.base64, Crop(top=upload.top, left=upload.left), banned=banned)
+        return await svc.media.photo(upload.base64, Crop(top=upload.top, left=upload.left), banned=banned)
     except MediaError as e:
         raise value_error(e.message, ["base64_file"]) from None
 
 
-async def process_audio_upload(upload: AudioUpload) -> bytes:
+async def process_audio_upload(svc: Services, upload: AudioUpload) -> bytes:
     """Transcode an audio bio; any rejection is a 400 at ``base64_audio_file``."""
     try:
-        return await process_audio_async(upload.base64)
+        return await svc.media.audio(upload.base64)
     except MediaError as e:
         raise value_error(e.message, ["base64_audio_file"]) from None
 

@@ -11,7 +11,6 @@ import io
 from collections.abc import Iterator
 
 import av
-import trio
 from av.audio.stream import AudioStream
 
 from duo.media import MediaError, _base64
@@ -42,11 +41,6 @@ def process_audio(b64: object) -> bytes:
     if not out:
         raise MediaError(PROCESSING_FAILED)
     return out
-
-
-async def process_audio_async(b64: object) -> bytes:
-    """:func:`process_audio` in a worker thread, since transcoding is CPU-bound."""
-    return await trio.to_thread.run_sync(process_audio, b64)
 
 
 def transcode(data: bytes) -> bytes:

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 import blurhash
-import trio
 from PIL import Image
 from pillow_heif import register_heif_opener
 
@@ -132,20 +131,6 @@ def process_photo(
         gif=data if is_gif else None,
         blurhash=blurhash.encode(thumb, BLURHASH_COMPONENTS, BLURHASH_COMPONENTS),
         hash=hashlib.md5(text.encode()).hexdigest(),
-    )
-
-
-async def process_photo_async(
-    b64: object,
-    crop: Crop | None,
-    *,
-    banned: bool = False,
-    sizes: Sequence[int] = PROFILE_SIZES,
-    original: bool = True,
-) -> ProcessedPhoto:
-    """:func:`process_photo` in a worker thread, since decoding and encoding are CPU-bound."""
-    return await trio.to_thread.run_sync(
-        lambda: process_photo(b64, crop, banned=banned, sizes=sizes, original=original)
     )
 
 

@@ -13,6 +13,8 @@ import pytest
 import trio
 
 from duo.actors.mailer import Mail
+from duo.actors.media import Media, start_media
+from duo.actors.runtime import open_supervisor
 from duo.config import Config, load_config
 from duo.http.ratelimit import MemoryCounter
 from duo.media.storage import LocalSettings, LocalStorage
@@ -55,13 +57,21 @@ def config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-async def svc(db: Database, config: Config, mail: MailSink, tmp_path: Path) -> Services:
+async def media() -> AsyncIterator[Media]:
+    """The real media actor, under a supervisor of its own."""
+    async with open_supervisor(grace=5) as supervisor:
+        yield await start_media(supervisor, workers=2)
+
+
+@pytest.fixture
+async def svc(db: Database, config: Config, mail: MailSink, media: Media, tmp_path: Path) -> Services:
     return Services(
         config=config,
         db=db,
         counter=MemoryCounter(),
         storage=LocalStorage(LocalSettings(root=tmp_path / "media")),
         send_mail=mail,
+        media=media,
     )
 
 
