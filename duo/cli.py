@@ -36,15 +36,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
+    from duo.actors.persistence import prepare
     from duo.aio import open_loop
-    from duo.supervisor import open_database, prepare_database
+    from duo.sql.database import Database
+    from duo.supervisor import open_database
 
     config = _config(args)
     _logging(config)
 
     async def main() -> None:
         async with open_loop(), open_database(config) as settings:
-            await prepare_database(settings)
+            await prepare(Database(settings))
 
     trio.run(main)
     print("duo: schema is up to date")

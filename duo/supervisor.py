@@ -22,6 +22,7 @@ from duo import media_store
 from duo.actors.blocklist import BlockListHolder, keep_fresh
 from duo.actors.mailer import Mail, MailerSettings, start_mailer
 from duo.actors.media import start_media
+from duo.actors.persistence import start_persistence
 from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
@@ -32,8 +33,6 @@ from duo.safety.checks import warm_up
 from duo.services import Services
 from duo.sql import embedded
 from duo.sql.database import Database, DbSettings
-from duo.sql.migrate import migrate
-from duo.sql.seed import seed_reference_data
 
 log = logging.getLogger("duo")
 
@@ -72,13 +71,6 @@ async def open_database(config: Config) -> AsyncIterator[DbSettings]:
     finally:
         with trio.CancelScope(shield=True):
             await embedded.stop(pgdata)
-
-
-async def prepare_database(settings: DbSettings) -> None:
-    """Schema and reference data; safe when several processes start together."""
-    await migrate(settings)
-    async with Database.open(settings, min_size=1, max_size=1) as db:
-        await seed_reference_data(db)
 
 
 def hypercorn_config(host: str, port: int, config: Config) -> HypercornConfig:
@@ -125,13 +117,9 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
         # compiling the word lists takes seconds: do it while the database starts
         filters_ready = trio.Event()
         root.start_soon(_warm_up_filters, filters_ready)
-        await prepare_database(db_settings)
-        await filters_ready.wait()
-        async with (
-            Database.open(db_settings) as db,
-            open_supervisor(grace=GRACE_SECONDS) as supervisor,
-            AsyncExitStack() as exits,
-        ):
+        db = Database(db_settings)
+        async with open_supervisor(grace=GRACE_SECONDS) as supervisor, AsyncExitStack() as exits:
+            await start_persistence(supervisor, db)
             mailer = await start_mailer(supervisor, mailer_settings(config))
             media = await start_media(supervisor)
 
@@ -165,6 +153,7 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                 media=media,
                 ip_blocked=blocklist.blocked,
             )
+            await filters_ready.wait()
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_wait_for_signal, shutdown)

@@ -13,6 +13,7 @@ from duo.http.clientip import ClientIpResolver
 from duo.http.errors import HttpError
 from duo.http.ratelimit import RateLimitExceeded
 from duo.services import Services
+from duo.sql.database import DatabaseUnavailable
 
 # One module per area of the spec; each exposes a Quart blueprint named ``bp``.
 AREAS = (
@@ -70,6 +71,10 @@ def create_app(svc: Services) -> Any:
     @app.errorhandler(HttpError)
     async def http_error(e: HttpError) -> Response:
         return Response(e.body, e.status, content_type="text/html; charset=utf-8")
+
+    @app.errorhandler(DatabaseUnavailable)
+    async def database_down(e: DatabaseUnavailable) -> Response:
+        return Response("Database unavailable", 503, content_type="text/html; charset=utf-8")
 
     @app.errorhandler(RateLimitExceeded)
     async def too_many(e: RateLimitExceeded) -> Response:

@@ -76,18 +76,34 @@ class Connection:
         await aio(self.raw.copy_records_to_table)(table, records=records, columns=columns)
 
 
+class DatabaseUnavailable(Exception):
+    """The pool is closed (the persistence actor is reconnecting)."""
+
+
 class Database:
-    """The pool, reachable from trio. Single statements take one bridge crossing."""
+    """The pool, reachable from trio. Single statements take one bridge crossing.
 
-    def __init__(self, pool: asyncpg.Pool, settings: DbSettings) -> None:
-        self._pool = pool
+    The object outlives its pool: the persistence actor connects it, and reconnects it
+    after a failure, while handlers keep the same reference.
+    """
+
+    def __init__(self, settings: DbSettings, *, min_size: int = 2, max_size: int = 10) -> None:
         self.settings = settings
+        self._sizes = (min_size, max_size)
+        self._current: asyncpg.Pool | None = None
 
-    @classmethod
+    @property
+    def _pool(self) -> asyncpg.Pool:
+        if self._current is None:
+            raise DatabaseUnavailable("the database is not connected")
+        return self._current
+
     @asynccontextmanager
-    async def open(cls, settings: DbSettings, *, min_size: int = 2, max_size: int = 10) -> AsyncIterator[Database]:
+    async def connected(self) -> AsyncIterator[None]:
+        """Hold an open pool for the duration of the block."""
+        min_size, max_size = self._sizes
         pool = await aio(asyncpg.create_pool)(
-            **settings.connect_kwargs(),
+            **self.settings.connect_kwargs(),
             min_size=min_size,
             max_size=max_size,
             init=_init_connection,
@@ -95,11 +111,20 @@ class Database:
             command_timeout=30,
             server_settings={"timezone": "UTC", "statement_timeout": "15000"},
         )
+        self._current = pool
         try:
-            yield cls(pool, settings)
+            yield
         finally:
+            self._current = None
             with trio.CancelScope(shield=True):
                 await aio(pool.close)()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: DbSettings, *, min_size: int = 2, max_size: int = 10) -> AsyncIterator[Database]:
+        database = cls(settings, min_size=min_size, max_size=max_size)
+        async with database.connected():
+            yield database
 
     async def fetch(self, query: str, *args: Any) -> list[Record]:
         return await aio(self._pool.fetch)(query, *args)
