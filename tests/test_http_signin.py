@@ -144,3 +144,13 @@ async def test_pending_club_shown_and_banned_login(client: httpx.AsyncClient, sv
         )
         r = await client.post("/request-otp", json={"email": "Ban.Ned+x@gmail.com"})
         assert (r.status_code, r.text) == (461, "Banned")
+
+
+async def test_nul_characters_are_400_everywhere(client: httpx.AsyncClient) -> None:
+    with trio.fail_after(20):
+        r = await client.post("/request-otp", json={"email": "a\x00b@example.com"})
+        assert r.status_code == 400 and r.json()[0]["loc"] == ["email"]
+        token = await request_otp(client, "nul@example.com")
+        r = await client.get("/search-locations", params={"q": "Syd\x00ney"}, headers=bearer(token))
+        assert r.status_code == 400 and "NUL" in r.text
+        assert (await client.get("/me/ab%00cd")).status_code in (400, 404)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from quart import Response, current_app, request
 
 from duo.http.clientip import ClientIpResolver, is_private
-from duo.http.errors import UNAUTHORIZED, HttpError, bad_request
+from duo.http.errors import UNAUTHORIZED, HttpError, bad_request, value_error
 from duo.http.ratelimit import DEFAULTS, Limit, enforce
 from duo.safety.emails import normalize_email
 from duo.services import Services
@@ -140,7 +140,22 @@ async def read_json_body() -> Any:
     return value or {}
 
 
+def _nul_at(value: Any, loc: list[str | int]) -> list[str | int] | None:
+    """Where a NUL character hides in a decoded body (PostgreSQL text cannot hold one)."""
+    if isinstance(value, str):
+        return loc if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _nul_at(item, [*loc, key])
+        if found is not None:
+            return found
+    return None
+
+
 def parse_body(model: type[BaseModel], value: Any) -> Any:
+    where = _nul_at(value, [])
+    if where is not None:
+        raise value_error("NUL characters are not allowed", where)
     try:
         return model.model_validate(value)
     except ValidationError as e:
@@ -191,6 +206,9 @@ def endpoint(
                     raise HttpError(401, UNAUTHORIZED)
                 if not switches.disable_account_rate_limit:
                     await enforce(svc.counter, f"acct:{session.normalized_email}:{name}", DEFAULTS)
+            where = _nul_at(path, [])
+            if where is not None:
+                raise value_error("NUL characters are not allowed", where)
             args: list[Any] = [Ctx(svc, ip, session)]
             if body is not None:
                 args.append(parse_body(body, await read_json_body()))
