@@ -65,12 +65,13 @@ async def open_database(config: Config) -> AsyncIterator[DbSettings]:
         )
         return
     pgdata = config.state_path / "postgres"
-    settings = await embedded.start(pgdata)
-    try:
-        yield DbSettings(host=settings.host, port=settings.port, user=settings.user, database=config.database.name)
-    finally:
-        with trio.CancelScope(shield=True):
-            await embedded.stop(pgdata)
+    with embedded.exclusive(pgdata):
+        settings = await embedded.start(pgdata)
+        try:
+            yield DbSettings(host=settings.host, port=settings.port, user=settings.user, database=config.database.name)
+        finally:
+            with trio.CancelScope(shield=True):
+                await embedded.stop(pgdata)
 
 
 def hypercorn_config(host: str, port: int, config: Config) -> HypercornConfig:
@@ -113,7 +114,7 @@ async def _wait_for_signal(shutdown: trio.Event) -> None:
 async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
     """Run duo until SIGINT/SIGTERM."""
     config.state_path.mkdir(parents=True, exist_ok=True)
-    async with open_loop(), trio.open_nursery() as root, open_database(config) as db_settings:
+    async with open_database(config) as db_settings, open_loop(), trio.open_nursery() as root:
         # compiling the word lists takes seconds: do it while the database starts
         filters_ready = trio.Event()
         root.start_soon(_warm_up_filters, filters_ready)

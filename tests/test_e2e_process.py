@@ -181,3 +181,13 @@ async def test_serve_against_configured_postgres_smtp_and_s3(
             assert await aio(conn.fetchval)("SELECT signed_in FROM duo_session WHERE email = 'real.person@gmail.com'")
         finally:
             await aio(conn.close)()
+
+
+async def test_a_second_process_on_the_same_embedded_state_is_refused(state_dir: Path) -> None:
+    with trio.fail_after(240):
+        async with running_duo(state_dir, free_port()):
+            env = dict(os.environ, DUO_STATE_DIR=str(state_dir), DUO_HTTP_PORT=str(free_port()), DUO_CHAT_PORTS=str(free_port()))
+            env.pop("DUO_DB_HOST", None)
+            second = await trio.run_process([sys.executable, "-m", "duo", "serve"], env=env, capture_stderr=True, check=False)
+            assert second.returncode == 2
+            assert "used by another duo process" in second.stderr.decode().strip().splitlines()[-1]

@@ -77,7 +77,11 @@ class Connection:
 
 
 class DatabaseUnavailable(Exception):
-    """The pool is closed (the persistence actor is reconnecting)."""
+    """The pool is closed (the persistence actor is reconnecting) or the server is gone."""
+
+
+# What a pool call raises when the server is down, restarting or unreachable.
+LOST_SERVER = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
 
 
 class Database:
@@ -126,21 +130,28 @@ class Database:
         async with database.connected():
             yield database
 
+    async def _pooled(self, method: str, *args: Any) -> Any:
+        """Run one pool method; a lost server is :class:`DatabaseUnavailable` (503), not a bug."""
+        try:
+            return await aio(getattr(self._pool, method))(*args)
+        except LOST_SERVER as e:
+            raise DatabaseUnavailable(f"{type(e).__name__}: {e}") from e
+
     async def fetch(self, query: str, *args: Any) -> list[Record]:
-        return await aio(self._pool.fetch)(query, *args)
+        return await self._pooled("fetch", query, *args)
 
     async def fetchrow(self, query: str, *args: Any) -> Record | None:
-        return await aio(self._pool.fetchrow)(query, *args)
+        return await self._pooled("fetchrow", query, *args)
 
     async def fetchval(self, query: str, *args: Any) -> Any:
-        return await aio(self._pool.fetchval)(query, *args)
+        return await self._pooled("fetchval", query, *args)
 
     async def execute(self, query: str, *args: Any) -> str:
-        return await aio(self._pool.execute)(query, *args)
+        return await self._pooled("execute", query, *args)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
-        raw = await aio(self._pool.acquire)()
+        raw = await self._pooled("acquire")
         try:
             yield Connection(raw)
         finally:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -32,6 +35,28 @@ def _is_root() -> bool:
     import os
 
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+class StateDirInUse(Exception):
+    """Another duo process runs the embedded PostgreSQL of this state directory."""
+
+
+@contextmanager
+def exclusive(pgdata: Path) -> Iterator[None]:
+    """One duo process per embedded database: the one that started it also stops it.
+
+    Several processes sharing a database is what ``DUO_DB_HOST`` is for.
+    """
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with open(pgdata.parent / "duo.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StateDirInUse(
+                f"state directory {pgdata.parent} is used by another duo process; "
+                "point several processes at one PostgreSQL with DUO_DB_HOST instead"
+            ) from None
+        yield
 
 
 async def start(pgdata: Path) -> DbSettings:
