@@ -26,7 +26,7 @@ from duo.actors.persistence import start_persistence
 from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
-from duo.http.app import create_app
+from duo.http.app import STATUS_AREAS, create_app
 from duo.http.ratelimit import Counter, MemoryCounter, RedisCounter
 from duo.redis_client import open_redis
 from duo.safety.checks import warm_up
@@ -93,11 +93,12 @@ async def serve_http(
 ) -> None:
     """Serve the API (and the optional status port) until ``shutdown`` is set."""
     config = svc.config
-    app = create_app(svc)
+    apps = [(config.http.port, create_app(svc))]
+    if config.http.status_port:
+        apps.append((config.http.status_port, create_app(svc, STATUS_AREAS)))
     binds: list[str] = []
     async with trio.open_nursery() as nursery:
-        ports = [config.http.port] + ([config.http.status_port] if config.http.status_port else [])
-        for port in ports:
+        for port, app in apps:
             hc = hypercorn_config(config.http.host, port, config)
             binds += await nursery.start(functools.partial(serve, app, hc, shutdown_trigger=shutdown.wait))
         task_status.started(binds)

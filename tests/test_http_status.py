@@ -1,5 +1,9 @@
+import attrs
 import httpx
 import trio
+
+from duo.services import Services
+from tests.plugins.app import serve
 
 
 async def test_health_and_status(client: httpx.AsyncClient) -> None:
@@ -23,3 +27,26 @@ async def test_openapi_document_comes_from_the_route_models(client: httpx.AsyncC
         assert "pending_club_name" in schema["properties"]
         assert doc["paths"]["/check-otp"]["post"]["security"] == [{"bearer": []}]
         assert "/health" in doc["paths"]
+
+
+async def test_maintenance_switch_and_status_port(svc: Services) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        status_port = s.getsockname()[1]
+    http = attrs.evolve(svc.config.http, maintenance=True, status_port=status_port)
+    down = attrs.evolve(svc, config=attrs.evolve(svc.config, http=http))
+    with trio.fail_after(20):
+        async with serve(down) as client:
+            assert (await client.get("/status")).json()["status_index"] == 1
+            r = await client.post("/request-otp", json={"email": "a@example.com"})
+            assert r.status_code == 503
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{status_port}") as status:
+                assert (await status.get("/status")).json()["status_index"] == 1
+        up = attrs.evolve(down, config=attrs.evolve(svc.config, http=attrs.evolve(http, maintenance=False)))
+        async with serve(up):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{status_port}") as status:
+                assert (await status.get("/status")).json()["status_index"] == 0
+                # the status port serves the status page only
+                assert (await status.post("/request-otp", json={"email": "a@example.com"})).status_code == 404

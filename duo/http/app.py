@@ -32,11 +32,14 @@ AREAS = (
     "duo.http.clubs",
 )
 
+# The optional status port serves the status page (and liveness) only.
+STATUS_AREAS = ("duo.http.status",)
+
 MAX_BODY_BYTES = 70_000_000
 CORS_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
 
 
-def create_app(svc: Services) -> Any:
+def create_app(svc: Services, areas: tuple[str, ...] = AREAS) -> Any:
     """Build the ASGI app serving ``svc``; trailing slashes are ignored on every route."""
     app = QuartTrio("duo")
     app.config["DUO_SERVICES"] = svc
@@ -44,7 +47,7 @@ def create_app(svc: Services) -> Any:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["BODY_TIMEOUT"] = 300
     app.config["RESPONSE_TIMEOUT"] = 300
-    for area in AREAS:
+    for area in areas:
         app.register_blueprint(importlib.import_module(area).bp)
 
     origins = {o.strip() for o in svc.config.http.cors_origins.split(",") if o.strip()}
