@@ -154,3 +154,15 @@ async def test_nul_characters_are_400_everywhere(client: httpx.AsyncClient) -> N
         r = await client.get("/search-locations", params={"q": "Syd\x00ney"}, headers=bearer(token))
         assert r.status_code == 400 and "NUL" in r.text
         assert (await client.get("/me/ab%00cd")).status_code in (400, 404)
+
+
+async def test_domain_tables_are_the_policy(client: httpx.AsyncClient, svc: Services) -> None:
+    with trio.fail_after(20):
+        r = await client.post("/request-otp", json={"email": "x@new-university.edu"})
+        assert (r.status_code, r.text) == (400, "Disposable email")
+        await svc.db.execute("INSERT INTO good_email_domain (domain) VALUES ('new-university.edu')")
+        assert (await client.post("/request-otp", json={"email": "x@new-university.edu"})).status_code == 200
+        svc.config = attrs.evolve(svc.config, safety=attrs.evolve(svc.config.safety, email_domain_policy="block_list"))
+        assert (await client.post("/request-otp", json={"email": "x@unlisted-domain.org"})).status_code == 200
+        r = await client.post("/request-otp", json={"email": "x@mailinator.com"})
+        assert (r.status_code, r.text) == (400, "Disposable email")

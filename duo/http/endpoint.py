@@ -153,7 +153,10 @@ def _nul_at(value: Any, loc: list[str | int]) -> list[str | int] | None:
 
 
 def parse_body(model: type[BaseModel], value: Any) -> Any:
-    where = _nul_at(value, [])
+    """Validate against ``model``; a model may name fields where a lone NUL is a sentinel."""
+    sentinels: frozenset[str] = getattr(model, "NUL_SENTINELS", frozenset())
+    checked = {k: v for k, v in value.items() if not (k in sentinels and v == "\x00")} if isinstance(value, dict) else value
+    where = _nul_at(checked, [])
     if where is not None:
         raise value_error("NUL characters are not allowed", where)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import asyncpg
 from pydantic import Field, field_validator, model_validator
@@ -24,6 +24,8 @@ STATEMENT_TIMEOUT = "10s"
 
 class SearchQuery(Body):
     """Paging follows Python ``int`` rules; non-integers and negatives are 400 (README)."""
+
+    NUL_SENTINELS: ClassVar[frozenset[str]] = frozenset({"club"})  # club=%00 clears the club (§4.1)
 
     n: int | None = None
     o: int | None = None

@@ -18,7 +18,7 @@ from duo.http.ratelimit import DAILY_40, OTP
 from duo.http.summary import account_summary
 from duo.safety.emails import (
     DomainPolicy,
-    domain_status,
+    DomainStatus,
     email_domain,
     may_sign_up,
     normalize_email,
@@ -77,11 +77,22 @@ def _check_ip(ctx: Ctx) -> None:
 
 
 async def _domain_allowed(ctx: Ctx, email: str) -> bool:
-    """Existing accounts always; new ones by the domain policy (allow-list by default)."""
-    if await ctx.svc.db.fetchval("SELECT 1 FROM person WHERE email = $1", email):
+    """Existing accounts always; new ones by the domain policy (allow-list by default).
+
+    The lists are read from their tables, so an operator's additions take effect at once.
+    """
+    row = await ctx.svc.db.fetchrow(
+        """SELECT EXISTS (SELECT 1 FROM person WHERE email = $1) AS registered,
+                  EXISTS (SELECT 1 FROM good_email_domain WHERE domain = $2) AS good,
+                  EXISTS (SELECT 1 FROM bad_email_domain WHERE domain = $2) AS bad""",
+        email,
+        email_domain(email),
+    )
+    assert row is not None
+    if row["registered"]:
         return True
-    policy = DomainPolicy(ctx.svc.config.safety.email_domain_policy)
-    return may_sign_up(domain_status(email_domain(email)), policy)
+    status = DomainStatus.GOOD if row["good"] else DomainStatus.BAD if row["bad"] else DomainStatus.UNKNOWN
+    return may_sign_up(status, DomainPolicy(ctx.svc.config.safety.email_domain_policy))
 
 
 async def _new_otp(ctx: Ctx, email: str, normalized: str) -> str:
