@@ -387,3 +387,14 @@ async def test_needs_an_onboarded_session(client: httpx.AsyncClient, svc: Servic
         r = await client.get("/search", params={"n": 1, "o": 0}, headers=half.headers)
         assert (r.status_code, r.text) == (401, "Unauthorized")
         assert await svc.db.fetchval("SELECT count(*) FROM search_cache") == 0
+
+
+async def test_cached_reads_also_forget_the_pending_club(client: httpx.AsyncClient, svc: Services) -> None:
+    with trio.fail_after(30):
+        me = await onboarded_user(svc, "Me")
+        for params in ({"n": 10, "o": 10}, {}):
+            await svc.db.execute("UPDATE duo_session SET pending_club_name = 'anime' WHERE person_id = $1", me.person_id)
+            r = await client.get("/search", params=params, headers=me.headers)
+            assert r.status_code == 200, r.text
+            pending = await svc.db.fetchval("SELECT pending_club_name FROM duo_session WHERE person_id = $1", me.person_id)
+            assert pending is None, params

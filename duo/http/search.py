@@ -63,6 +63,12 @@ async def get_search(ctx: Ctx, query: SearchQuery) -> list[dict[str, Any]]:
         await _limit_uncached(ctx, club)
     if not quiz and (query.n or 0) > MAX_PAGE:
         raise HttpError(400, f"n must be less than or equal to {MAX_PAGE}")
+    if club is None and (quiz or query.o != 0):
+        # the common case: reading the cache, with no club change to apply
+        if quiz:
+            return await cache.read_quiz(ctx.svc.db, ctx.person_id)
+        assert query.n is not None and query.o is not None
+        return await cache.read_page(ctx.svc.db, ctx.person_id, min(query.o, 1_000_000), query.n)
     try:
         async with ctx.svc.db.transaction() as conn:
             await conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")

@@ -12,7 +12,9 @@ from typing import Any
 
 from duo import visibility
 from duo.search.ranking import PROMOTE_VERIFIED_AT
-from duo.sql.database import Connection
+from duo.sql.database import Connection, Database
+
+Queryable = Database | Connection
 
 _STILL_VISIBLE = " AND ".join(
     [
@@ -34,7 +36,15 @@ _LIVE_COLUMNS = f"""
     (SELECT ph.blurhash FROM photo ph WHERE ph.uuid = c.profile_photo_uuid LIMIT 1) AS profile_photo_blurhash,
     c.name, c.age"""
 
+# Every search forgets the pending club of the searcher's sessions (§4.2); folded into the
+# read, a cached page or quiz card is one statement (one round trip, no transaction).
+_CLEAR_PENDING = """cleared AS (
+    UPDATE duo_session SET pending_club_name = NULL
+    WHERE person_id = $1 AND pending_club_name IS NOT NULL
+)"""
+
 _PAGE = f"""
+WITH {_CLEAR_PENDING}
 SELECT {_LIVE_COLUMNS}, c.match_percentage, c.verified,
        {visibility.messaged("$1", "p.id")} AS person_messaged_prospect,
        {visibility.messaged("p.id", "$1")} AS prospect_messaged_person
@@ -48,7 +58,7 @@ ORDER BY c.position
 
 # Ranked first, checked for visibility after: only the top rows pay for the checks.
 _QUIZ = f"""
-WITH me AS (
+WITH {_CLEAR_PENDING}, me AS (
     SELECT personality, count_answers, verification_level_id FROM person WHERE id = $1
 ), promote AS (
     SELECT count(*) FILTER (WHERE c.profile_photo_uuid IS NOT NULL AND c.verified) >= {PROMOTE_VERIFIED_AT}
@@ -78,11 +88,11 @@ def _row(record: Any) -> dict[str, Any]:
     return row
 
 
-async def read_page(conn: Connection, person_id: int, offset: int, n: int) -> list[dict[str, Any]]:
+async def read_page(conn: Queryable, person_id: int, offset: int, n: int) -> list[dict[str, Any]]:
     """Cached positions offset+1 … offset+n, best first."""
     return [_row(r) for r in await conn.fetch(_PAGE, person_id, offset, n)]
 
 
-async def read_quiz(conn: Connection, person_id: int) -> list[dict[str, Any]]:
+async def read_quiz(conn: Queryable, person_id: int) -> list[dict[str, Any]]:
     """The best cached row by the searcher's current personality, or nothing."""
     return [_row(r) for r in await conn.fetch(_QUIZ, person_id)]
