@@ -29,19 +29,31 @@ client = sys.modules["bench_client"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(client)
 
 
+ONBOARDING = (
+    {"name": "Bench"},
+    {"date_of_birth": "1995-05-05"},
+    {"location": "Sydney, New South Wales, Australia"},
+    {"gender": "Woman"},
+    {"other_peoples_genders": ["Man"]},
+)
+
+
 def _session_token(base: str, email: str) -> str:
-    """Sign in as ``email`` (dev mode gives 000000 for @example.com)."""
-    def post(path: str, body: dict[str, str] | None, token: str | None = None) -> bytes:
-        req = urllib.request.Request(base + path, method="POST", data=json.dumps(body or {}).encode())
+    """Sign up as ``email`` and finish onboarding (dev mode gives 000000 for @example.com)."""
+    def send(method: str, path: str, body: object, token: str | None = None) -> bytes:
+        req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode())
         req.add_header("Content-Type", "application/json")
         if token:
             req.add_header("Authorization", f"Bearer {token}")
         with urllib.request.urlopen(req) as resp:
             return bytes(resp.read())
 
-    token = json.loads(post("/request-otp", {"email": email}))["session_token"]
-    post("/check-otp", {"otp": "000000"}, token)
-    return str(token)
+    token = str(json.loads(send("POST", "/request-otp", {"email": email}))["session_token"])
+    send("POST", "/check-otp", {"otp": "000000"}, token)
+    for field in ONBOARDING:
+        send("PATCH", "/onboardee-info", field, token)
+    send("POST", "/finish-onboarding", {}, token)
+    return token
 
 
 def main() -> None:
