@@ -85,7 +85,7 @@ def cmd_populate(args: argparse.Namespace) -> None:
             + ("" if made.replica_role else " (not a superuser: triggers and foreign keys checked row by row)")
         )
 
-    trio.run(main)
+    _run_or_exit(main)
 
 
 def cmd_user_create(args: argparse.Namespace) -> None:
@@ -119,7 +119,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
                           "person_uuid": user.person_uuid, "session_token": user.token}))
 
     try:
-        trio.run(main)
+        _run_or_exit(main)
     except SeedingError as e:
         print(f"duo: {e}", file=sys.stderr)
         raise SystemExit(1) from None
