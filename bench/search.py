@@ -172,10 +172,12 @@ async def main() -> None:
     parser.add_argument("--searchers", type=int, default=10, help="searchers per preference set")
     parser.add_argument("--label", default="", help="shown in the first column (e.g. the population size)")
     parser.add_argument("--only", default="", help="run only the cases whose name contains this")
+    parser.add_argument("--cases", default="", help="run only these cases (exact names, comma-separated)")
     args = parser.parse_args()
     url = args.url.rstrip("/")
     tag = format(int(time.time()) % 36**5, "x")
     concurrencies = [int(c) for c in args.clients.split(",")]
+    wanted = {c.strip() for c in args.cases.split(",") if c.strip()}
     print(f"{'users':<8}{'preferences':<13}{'case':<22}{'clients':>8}{'requests':>10}{'req/s':>9}"
           f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}", flush=True)
     for kind in ("default", "adversarial"):
@@ -183,7 +185,7 @@ async def main() -> None:
         visits = await prospects(searchers)
         for name, requests in cases(url, searchers, visits):
             for clients in concurrencies:
-                if not requests or args.only not in name:
+                if not requests or args.only not in name or (wanted and name not in wanted):
                     continue
                 r = await client.measure(url, per_client(requests, clients), args.seconds)
                 print(f"{args.label:<8}{kind:<13}{name:<22}{clients:>8}{r.requests:>10}{r.rps:>9.1f}"

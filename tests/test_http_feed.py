@@ -175,3 +175,34 @@ async def test_feed_privacy_matrix(client: httpx.AsyncClient, svc: Services) -> 
         me = await candidate(svc, "Self", gender="Man", gender_preferences=["Man"])
         items = await feed(client, svc, me)
         assert "Self" not in [i["name"] for i in items]
+
+
+async def test_seems_human_by_voice_bio_or_answers_bio_and_club(client: httpx.AsyncClient, svc: Services) -> None:
+    """The "seems human" rule's probes (voice bio; 25 answers, a bio and a club) each admit a
+    new unverified person; answers and bio without a club do not."""
+    with trio.fail_after(60):
+        now = svc.now()
+        me = await onboarded_user(svc, "Me", gender="Woman", gender_preferences=["Man"],
+                                  last_online_time=now - dt.timedelta(days=3))
+        await candidate(svc, "Filler", gender="Non-binary")
+        new = {"sign_up_time": now - dt.timedelta(days=2), "count_answers": 25, "about": "Hello there"}
+        voice = await candidate(svc, "Voice", last_event_time=now - dt.timedelta(hours=3), **new)
+        await svc.db.execute("INSERT INTO audio (person_id, position, uuid) VALUES ($1, -1, 'v')", voice.person_id)
+        await candidate(svc, "Clubbed", last_event_time=now - dt.timedelta(hours=2), clubs=["chess"], **new)
+        await candidate(svc, "Clubless", last_event_time=now - dt.timedelta(hours=1), **new)
+
+        # three survivors (Voice, Clubbed, Filler): two kept, the caller's preferred gender first
+        assert sorted(i["name"] for i in await feed(client, svc, me)) == ["Clubbed", "Voice"]
+
+
+async def test_shortlist_is_the_hundred_newest(client: httpx.AsyncClient, svc: Services) -> None:
+    """With more than 100 survivors only the 100 newest are shortlisted; all alike, half of
+    them (the newest 50) are kept, newest first."""
+    with trio.fail_after(300):
+        now = svc.now()
+        me = await onboarded_user(svc, "Me", gender="Woman", gender_preferences=["Man"],
+                                  last_online_time=now - dt.timedelta(days=3))
+        for i in range(110):
+            await candidate(svc, f"M{i:03d}", last_event_time=now - dt.timedelta(minutes=10 + i))
+        items = await feed(client, svc, me)
+        assert [i["name"] for i in items] == [f"M{i:03d}" for i in range(50)]

@@ -110,6 +110,12 @@ async def test_reply_statistics(client: httpx.AsyncClient, svc: Services) -> Non
         assert body["gets_reply_percentage"] == 40.0
         assert body["gives_reply_percentage"] is None  # fewer than 5 intros received
 
+        # the same history is not shown for someone who signed up less than a day ago
+        await svc.db.execute("UPDATE person SET sign_up_time = $2 WHERE id = $1",
+                             bo.person_id, now - dt.timedelta(hours=23))
+        body = (await client.get(f"/prospect-profile/{bo.uuid}", headers=ana.headers)).json()
+        assert body["gets_reply_percentage"] is None and body["gives_reply_percentage"] is None
+
 
 async def test_prospect_profile_visibility(client: httpx.AsyncClient, svc: Services) -> None:
     with trio.fail_after(60):

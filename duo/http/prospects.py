@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import trio
 from asyncpg.exceptions import QueryCanceledError
 from pydantic import field_validator
 from quart import Blueprint
@@ -69,11 +70,7 @@ SELECT p.id AS person_id, p.name, p.about, p.count_answers, p.occupation, p.educ
        {pv.whole_seconds_since("p.last_online_time", "$3")} AS seconds_since_last_online,
        {pv.whole_seconds_since("p.sign_up_time", "$3")} AS seconds_since_sign_up,
        {pv.flair("p", "$3")} AS flair,
-       ARRAY(SELECT uuid FROM photo WHERE person_id = p.id ORDER BY position) AS photo_uuids,
-       COALESCE((SELECT json_agg(extra_exts ORDER BY position) FROM photo WHERE person_id = p.id),
-                '[]'::json) AS photo_extra_exts,
-       ARRAY(SELECT blurhash FROM photo WHERE person_id = p.id ORDER BY position) AS photo_blurhashes,
-       ARRAY(SELECT verified FROM photo WHERE person_id = p.id ORDER BY position) AS photo_verifications,
+       ph.photo_uuids, ph.photo_extra_exts, ph.photo_blurhashes, ph.photo_verifications,
        {pv.voice_bio("p")} AS audio_bio_uuid,
        (SELECT name FROM gender WHERE id = p.gender_id) AS gender,
        {_LOOKUP_COLUMNS},
@@ -87,16 +84,37 @@ SELECT p.id AS person_id, p.name, p.about, p.count_answers, p.occupation, p.educ
              ORDER BY club_name) AS other_clubs,
        json_build_object('title_color', p.title_color, 'body_color', p.body_color,
                          'background_color', p.background_color) AS theme
-FROM person p, person me
-WHERE p.uuid = $2 AND me.id = $1 AND {visible_to("$1", "p")}
+FROM person p
+JOIN person me ON me.id = $1
+CROSS JOIN LATERAL (  -- all photo columns in one read of the person's photos
+    SELECT COALESCE(array_agg(uuid ORDER BY position), '{{}}') AS photo_uuids,
+           COALESCE(json_agg(extra_exts ORDER BY position), '[]'::json) AS photo_extra_exts,
+           COALESCE(array_agg(blurhash ORDER BY position), '{{}}') AS photo_blurhashes,
+           COALESCE(array_agg(verified ORDER BY position), '{{}}') AS photo_verifications
+    FROM photo WHERE person_id = p.id
+) ph
+WHERE p.uuid = $2 AND {visible_to("$1", "p")}
 """
 
-# Each pair (P, X): when P first messaged X (t_sent) and X first messaged P (t_recv).
+# The profile and, in the same round trip, the visit (README: self-visits are not recorded).
+PROFILE_AND_VISIT_SQL = f"""
+WITH shown AS MATERIALIZED ({PROFILE_SQL}),
+visit AS (
+    INSERT INTO visited (subject_person_id, object_person_id, updated_at)
+    SELECT $1, person_id, $3 FROM shown WHERE person_id <> $1
+    ON CONFLICT (subject_person_id, object_person_id) DO UPDATE SET updated_at = EXCLUDED.updated_at
+)
+SELECT * FROM shown
+"""
+
+# Each pair (P, X): when P first messaged X (t_sent) and X first messaged P (t_recv); $1 is P's uuid.
 REPLY_STATS_SQL = """
 WITH pairs AS (
     SELECT sent.created_at AS t_sent, recv.created_at AS t_recv
-    FROM (SELECT object_person_id AS x, created_at FROM messaged WHERE subject_person_id = $1) sent
-    FULL JOIN (SELECT subject_person_id AS x, created_at FROM messaged WHERE object_person_id = $1) recv
+    FROM (SELECT object_person_id AS x, created_at FROM messaged
+          WHERE subject_person_id = (SELECT id FROM person WHERE uuid = $1)) sent
+    FULL JOIN (SELECT subject_person_id AS x, created_at FROM messaged
+               WHERE object_person_id = (SELECT id FROM person WHERE uuid = $1)) recv
     USING (x)
 )
 SELECT count(*) FILTER (WHERE t_recv IS NULL OR t_sent <= t_recv) AS sent,
@@ -111,15 +129,12 @@ def _reply_percentage(replied: int, intros: int) -> float | None:
     return float(round(100 * replied / intros)) if intros >= REPLY_STATS_MIN_INTROS else None
 
 
-async def reply_stats(db: Database, person_id: int, sign_up_time: dt.datetime,
-                      now: dt.datetime) -> tuple[float | None, float | None]:
-    """(gets, gives) reply percentages (§7.1.2); unknown for new people or on timeout."""
-    if sign_up_time > now - dt.timedelta(days=1):
-        return None, None
+async def reply_stats(db: Database, person_uuid: uuid.UUID) -> tuple[float | None, float | None]:
+    """(gets, gives) reply percentages (§7.1.2); unknown on timeout."""
     try:
         async with db.transaction() as conn:
             await conn.execute(f"SET LOCAL statement_timeout = {REPLY_STATS_TIMEOUT_MS}")
-            row = await conn.fetchrow(REPLY_STATS_SQL, person_id)
+            row = await conn.fetchrow(REPLY_STATS_SQL, person_uuid)
     except QueryCanceledError:
         return None, None
     assert row is not None
@@ -135,22 +150,21 @@ async def get_prospect_profile(ctx: Ctx, prospect_uuid: str) -> dict[str, Any]:
     """Another person's profile, if the caller may see it; records the visit."""
     wanted = parse_uuid(prospect_uuid)
     now = ctx.svc.now()
-    async with ctx.svc.db.connection() as conn:
-        row = await conn.fetchrow(PROFILE_SQL, ctx.person_id, wanted, now)
-        if row is None:
-            raise HttpError(404)
-        profile = dict(row)
-        if profile["person_id"] != ctx.person_id:  # README: self-visits are not recorded
-            await conn.execute(
-                """INSERT INTO visited (subject_person_id, object_person_id, updated_at)
-                   VALUES ($1, $2, $3)
-                   ON CONFLICT (subject_person_id, object_person_id)
-                   DO UPDATE SET updated_at = EXCLUDED.updated_at""",
-                ctx.person_id,
-                profile["person_id"],
-                now,
-            )
-    gets, gives = await reply_stats(ctx.svc.db, profile["person_id"], profile.pop("sign_up_time"), now)
+    stats: list[tuple[float | None, float | None]] = []
+
+    async def fetch_stats() -> None:
+        stats.append(await reply_stats(ctx.svc.db, wanted))
+
+    # The statistics need their own transaction (for the timeout): they run beside the
+    # profile, on a second connection, rather than after it.
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(fetch_stats)
+        row = await ctx.svc.db.fetchrow(PROFILE_AND_VISIT_SQL, ctx.person_id, wanted, now)
+    if row is None:
+        raise HttpError(404)
+    profile = dict(row)
+    new = profile.pop("sign_up_time") > now - dt.timedelta(days=1)  # §7.1.2: unknown for new people
+    gets, gives = (None, None) if new else stats[0]
     profile["gets_reply_percentage"] = gets
     profile["gives_reply_percentage"] = gives
     return profile
