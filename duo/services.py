@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from duo.config import Config
 from duo.sql.database import Database
 
+if TYPE_CHECKING:  # type-only: these modules import what handlers import
+    from duo.actors.mailer import Mail
+    from duo.actors.media import Media
+    from duo.http.ratelimit import Counter
+    from duo.media.storage import Storage
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _nothing_blocked(ip: str) -> bool:
+    return False
 
 
 @attrs.define
 class Services:
     config: Config
     db: Database
-    counter: Any  # duo.http.ratelimit.Counter
-    storage: Any  # duo.media.storage.Storage
-    send_mail: Callable[[Any], Awaitable[None]]  # queue a duo.actors.mailer.Mail
-    media: Any  # duo.actors.media.Media: photo rendering and audio transcoding
-    ip_blocked: Callable[[str], bool] = lambda ip: False
+    counter: Counter
+    storage: Storage
+    send_mail: Callable[[Mail], Awaitable[None]]  # queue a mail for the mailer actor
+    media: Media  # photo rendering and audio transcoding
+    ip_blocked: Callable[[str], bool] = _nothing_blocked
     now: Callable[[], dt.datetime] = utcnow
