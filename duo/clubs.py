@@ -40,16 +40,21 @@ async def join(conn: Connection, person_id: int, name: str) -> bool:
     return True
 
 
+async def prefer(conn: Connection, person_id: int, name: str) -> None:
+    """Make an existing club the person's club search preference."""
+    await conn.execute(
+        """INSERT INTO search_preference_club (person_id, club_name) VALUES ($1, $2)
+           ON CONFLICT (person_id) DO UPDATE SET club_name = EXCLUDED.club_name""",
+        person_id,
+        name,
+    )
+
+
 async def join_and_prefer(conn: Connection, person_id: int, name: str) -> None:
     """Join the pending club and make it the club search preference, when it exists."""
     await join(conn, person_id, name)
     if await conn.fetchval("SELECT 1 FROM club WHERE name = $1", name):
-        await conn.execute(
-            """INSERT INTO search_preference_club (person_id, club_name) VALUES ($1, $2)
-               ON CONFLICT (person_id) DO UPDATE SET club_name = EXCLUDED.club_name""",
-            person_id,
-            name,
-        )
+        await prefer(conn, person_id, name)
 
 
 async def leave(conn: Connection, person_id: int, name: str) -> None:

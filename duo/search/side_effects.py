@@ -4,6 +4,7 @@ the searcher's sessions and apply the ``club`` parameter to the club search pref
 
 from __future__ import annotations
 
+from duo import clubs
 from duo.sql.database import Connection
 
 CLEAR_CLUB = "\x00"
@@ -26,9 +27,4 @@ async def apply(conn: Connection, person_id: int, club: str | None) -> None:
     if club == CLEAR_CLUB:
         await conn.execute("DELETE FROM search_preference_club WHERE person_id = $1", person_id)
     elif club is not None:
-        await conn.execute(
-            """INSERT INTO search_preference_club (person_id, club_name) VALUES ($1, $2)
-               ON CONFLICT (person_id) DO UPDATE SET club_name = EXCLUDED.club_name""",
-            person_id,
-            club,
-        )
+        await clubs.prefer(conn, person_id, club)
