@@ -10,14 +10,13 @@ import datetime as dt
 import html
 import logging
 import random
-import struct
-import zlib
 from typing import Any
 
 import yaml
 
 from duo import person_view as pv
 from duo.actors.mailer import Mail
+from duo.erlang_term import UNDECODABLE, decode_term
 from duo.services import Services
 from duo.sql.database import Connection
 
@@ -180,62 +179,12 @@ def _text(svc: Services, reporter: dict[str, Any], accused: dict[str, Any],
 # -- archived messages (chat-protocol.md §9.1: Erlang external term format) ---------------
 
 
-class _Terms:
-    """A reader of the Erlang terms the archive uses: atoms, binaries, tuples, lists."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.at = data, 0
-
-    def take(self, n: int) -> bytes:
-        chunk = self.data[self.at : self.at + n]
-        if len(chunk) != n:
-            raise ValueError("truncated term")
-        self.at += n
-        return chunk
-
-    def uint(self, size: int) -> int:
-        return int.from_bytes(self.take(size), "big")
-
-    def term(self) -> Any:
-        tag = self.uint(1)
-        if tag in (100, 118):  # ATOM_EXT, ATOM_UTF8_EXT
-            return ("atom", self.take(self.uint(2)).decode())
-        if tag in (115, 119):  # SMALL_ATOM_EXT, SMALL_ATOM_UTF8_EXT
-            return ("atom", self.take(self.uint(1)).decode())
-        if tag == 109:  # BINARY_EXT
-            return self.take(self.uint(4)).decode()
-        if tag in (104, 105):  # SMALL_TUPLE_EXT, LARGE_TUPLE_EXT
-            return tuple(self.term() for _ in range(self.uint(1 if tag == 104 else 4)))
-        if tag == 106:  # NIL_EXT
-            return []
-        if tag == 108:  # LIST_EXT
-            items = [self.term() for _ in range(self.uint(4))]
-            self.term()  # tail
-            return items
-        if tag == 107:  # STRING_EXT: a list of small integers
-            return list(self.take(self.uint(2)))
-        if tag == 97:  # SMALL_INTEGER_EXT
-            return self.uint(1)
-        if tag == 98:  # INTEGER_EXT
-            return struct.unpack(">i", self.take(4))[0]
-        raise ValueError(f"unsupported term tag {tag}")
-
-
-def decode_term(data: bytes) -> Any:
-    """One term in external format (version 131, possibly compressed)."""
-    if data[:1] != b"\x83":
-        raise ValueError("not an external term")
-    if data[1:2] == b"P":  # compressed: 4-byte size, then zlib
-        return _Terms(zlib.decompress(data[6:])).term()
-    return _Terms(data[1:]).term()
-
-
 def archived_body(data: bytes) -> str | None:
     """The text of an archived message: first child (body) → its first child (text)."""
     try:
         _, _, _, children = decode_term(data)
         _, _, _, body_children = children[0]
         kind, text = body_children[0]
-        return text if kind == ("atom", "xmlcdata") and isinstance(text, str) else None
-    except (ValueError, TypeError, IndexError, UnicodeDecodeError, zlib.error):
+    except (*UNDECODABLE, TypeError):
         return None
+    return text if kind == "xmlcdata" and isinstance(text, str) else None

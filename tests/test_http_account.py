@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import trio
 
-from duo.http.account import decode_term
+from duo.erlang_term import decode_term
 from duo.services import Services
 from tests.factories import User, onboarded_user
 from tests.plugins.app import bearer
