@@ -20,10 +20,10 @@ from hypercorn.trio import serve
 
 from duo import media_store
 from duo.actors.blocklist import BlockListHolder, keep_fresh
-from duo.actors.mailer import Mail, MailerSettings, start_mailer
+from duo.actors.mailer import MailerSettings, mail_sender, start_mailer
 from duo.actors.media import start_media
 from duo.actors.persistence import start_persistence
-from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
+from duo.actors.runtime import open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
 from duo.http.app import STATUS_AREAS, create_app
@@ -125,12 +125,6 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
             mailer = await start_mailer(supervisor, mailer_settings(config))
             media = await start_media(supervisor)
 
-            async def send_mail(mail: Mail) -> None:
-                try:
-                    mailer.cast(mail)
-                except (MailboxFull, ActorStopped):
-                    log.error("mail to %s dropped: the mailer is full or stopping", mail.to)
-
             blocklist = BlockListHolder()
             if config.safety.ip_blocklist_urls:
                 await root.start(
@@ -151,7 +145,7 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                 db=db,
                 counter=counter,
                 storage=media_store.from_config(config),
-                send_mail=send_mail,
+                send_mail=mail_sender(mailer),
                 media=media,
                 ip_blocked=blocklist.blocked,
             )

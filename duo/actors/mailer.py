@@ -17,7 +17,7 @@ import logging
 import pathlib
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal
@@ -25,7 +25,16 @@ from typing import Literal
 import attrs
 import trio
 
-from duo.actors.runtime import ActorFn, ActorRef, Envelope, Inbox, RestartPolicy, Supervisor
+from duo.actors.runtime import (
+    ActorFn,
+    ActorRef,
+    ActorStopped,
+    Envelope,
+    Inbox,
+    MailboxFull,
+    RestartPolicy,
+    Supervisor,
+)
 
 log = logging.getLogger("duo.actors.mailer")
 
@@ -108,6 +117,19 @@ async def start_mailer(
     return await supervisor.start(
         "mailer", mailer_actor(settings), policy=policy, capacity=capacity, manual_ack=True
     )
+
+
+def mail_sender(mailer: MailerRef) -> Callable[[Mail], Awaitable[None]]:
+    """What handlers call to send mail: queue it without waiting; a full or stopping
+    mailer drops it with an error in the log (the request never fails over mail)."""
+
+    async def send(mail: Mail) -> None:
+        try:
+            mailer.cast(mail)
+        except (MailboxFull, ActorStopped):
+            log.error("mail to %s dropped: the mailer is full or stopping", mail.to)
+
+    return send
 
 
 def mailer_actor(settings: MailerSettings) -> ActorFn[Mail, None]:

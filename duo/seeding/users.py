@@ -30,9 +30,9 @@ from av.audio.stream import AudioStream
 from PIL import Image, ImageDraw
 
 from duo import media_store
-from duo.actors.mailer import Mail, start_mailer
+from duo.actors.mailer import mail_sender, start_mailer
 from duo.actors.media import start_media
-from duo.actors.runtime import ActorStopped, MailboxFull, open_supervisor
+from duo.actors.runtime import open_supervisor
 from duo.config import Config
 from duo.http.app import create_app
 from duo.http.ratelimit import MemoryCounter
@@ -204,17 +204,11 @@ async def open_services(config: Config, settings: DbSettings) -> AsyncIterator[S
         mailer = await start_mailer(supervisor, mailer_settings(config))
         media = await start_media(supervisor)
 
-        async def send_mail(mail: Mail) -> None:
-            try:
-                mailer.cast(mail)
-            except (MailboxFull, ActorStopped):
-                pass  # the OTP mail of a dev sign-in is not needed
-
         yield Services(
             config=config,
             db=db,
             counter=MemoryCounter(),
             storage=media_store.from_config(config),
-            send_mail=send_mail,
+            send_mail=mail_sender(mailer),
             media=media,
         )
