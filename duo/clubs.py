@@ -13,6 +13,17 @@ from duo.sql.database import Connection, Database
 
 QUOTA = 50
 GOLD_QUOTA = 100
+NAME_SHAPE = re.compile(r"^[a-zA-Z0-9/#'\"_-]+( [a-zA-Z0-9/#'\"_-]+)*$")
+
+
+def club_name(value: str, *, normalise_spaces: bool = True) -> str:
+    """Lower-case and trim (and collapse spaces) a club name, then check its shape."""
+    if normalise_spaces:
+        value = " ".join(value.split())
+    value = value.lower().strip()
+    if not (1 <= len(value) <= 42) or not NAME_SHAPE.match(value):
+        raise ValueError("Invalid club name")
+    return value
 
 
 async def join(conn: Connection, person_id: int, name: str) -> bool:

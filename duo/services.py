@@ -14,8 +14,8 @@ from duo.sql.database import Database
 if TYPE_CHECKING:  # type-only: these modules import what handlers import
     from duo.actors.mailer import Mail
     from duo.actors.media import Media
-    from duo.http.ratelimit import Counter
     from duo.media.storage import Storage
+    from duo.ratelimit import Counter
 
 
 def utcnow() -> dt.datetime:

@@ -27,7 +27,7 @@ from duo.actors.runtime import open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
 from duo.http.app import STATUS_AREAS, create_app
-from duo.http.ratelimit import Counter, MemoryCounter, RedisCounter
+from duo.ratelimit import Counter, MemoryCounter, RedisCounter
 from duo.redis_client import open_redis
 from duo.safety.checks import warm_up
 from duo.services import Services

@@ -21,9 +21,9 @@ from typing import Any
 import attrs
 
 from duo.clubs import join
-from duo.http.endpoint import token_hash
 from duo.safety.emails import normalize_email
 from duo.services import Services
+from duo.sessions import token_hash
 
 SYDNEY = (-33.8688, 151.2093)
 

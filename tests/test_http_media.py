@@ -2,8 +2,8 @@ import attrs
 import httpx
 import trio
 
-from duo.http.ratelimit import MemoryCounter
 from duo.media.storage import S3Settings, S3Storage
+from duo.ratelimit import MemoryCounter
 from duo.services import Services
 from tests.plugins.app import serve
 from tests.plugins.s3 import ACCESS_KEY_ID, ACCESS_KEY_SECRET, S3Endpoint

@@ -4,7 +4,7 @@ import attrs
 import httpx
 import trio
 
-from duo.http.ratelimit import MemoryCounter
+from duo.ratelimit import MemoryCounter
 from duo.services import Services
 from tests.factories import onboarded_user
 from tests.plugins.app import serve

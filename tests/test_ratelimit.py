@@ -1,6 +1,6 @@
 import trio
 
-from duo.http.ratelimit import Limit, MemoryCounter, RateLimitExceeded, RedisCounter, enforce
+from duo.ratelimit import Limit, MemoryCounter, RateLimitExceeded, RedisCounter, enforce
 from duo.redis_client import open_redis
 
 LIMIT = Limit(3, 60, "3 per 1 minute")

@@ -6,11 +6,11 @@ import httpx
 import pytest
 import trio
 
-from duo.http.endpoint import token_hash
 from duo.media.audio import audio_key
 from duo.seeding.population import populate
 from duo.seeding.users import Profile, SeedingError, create_user
 from duo.services import Services
+from duo.sessions import token_hash
 from tests.plugins.app import bearer
 
 

@@ -12,11 +12,12 @@ import asyncpg
 from quart import Blueprint, Response
 
 from duo.erlang_term import UNDECODABLE, decode_term
-from duo.http.endpoint import ONBOARDED, Ctx, endpoint
+from duo.http.endpoint import Ctx, endpoint
 from duo.http.errors import HttpError
 from duo.http.questions import PERSON_COLUMNS, personality_page
-from duo.http.ratelimit import DAILY_3
+from duo.ratelimit import DAILY_3
 from duo.search.filters import read_filters
+from duo.sessions import ONBOARDED
 from duo.sql.database import Connection
 
 bp = Blueprint("account", __name__)

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from duo.http.clientip import ClientIpResolver
 from duo.http.errors import HttpError
-from duo.http.ratelimit import RateLimitExceeded
+from duo.ratelimit import RateLimitExceeded
 from duo.services import Services
 from duo.sql.database import DatabaseUnavailable
 

@@ -8,9 +8,10 @@ from pydantic import field_validator
 from quart import Blueprint
 
 from duo import clubs
-from duo.http.endpoint import ONBOARDED, Body, Ctx, endpoint
+from duo.clubs import club_name
+from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError
-from duo.http.signin import club_name
+from duo.sessions import ONBOARDED
 
 bp = Blueprint("clubs", __name__)
 

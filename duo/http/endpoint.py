@@ -8,7 +8,6 @@ daily limits → handler.  The default per-IP limit applies to every endpoint bu
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,41 +19,9 @@ from quart import Response, current_app, request
 
 from duo.http.clientip import ClientIpResolver, is_private
 from duo.http.errors import UNAUTHORIZED, HttpError, bad_request, value_error
-from duo.http.ratelimit import DEFAULTS, Limit, enforce
-from duo.safety.emails import normalize_email
+from duo.ratelimit import DEFAULTS, Limit, enforce
 from duo.services import Services
-
-ANY = None
-
-
-@attrs.frozen
-class Gate:
-    """Which sessions may call: onboarded and signed_in are True, False or ANY (None)."""
-
-    onboarded: bool | None
-    signed_in: bool | None
-
-
-ONBOARDED = Gate(onboarded=True, signed_in=True)
-ONBOARDEE = Gate(onboarded=False, signed_in=True)
-SIGNED_IN = Gate(onboarded=ANY, signed_in=True)
-NOT_SIGNED_IN = Gate(onboarded=ANY, signed_in=False)
-ANY_SESSION = Gate(onboarded=ANY, signed_in=ANY)
-
-
-@attrs.frozen
-class Session:
-    token_hash: str
-    email: str
-    normalized_email: str
-    person_id: int | None
-    person_uuid: uuid.UUID | None
-    signed_in: bool
-    pending_club_name: str | None
-
-    @property
-    def onboarded(self) -> bool:
-        return self.person_id is not None
+from duo.sessions import Gate, Session, find_session
 
 
 @attrs.frozen
@@ -82,10 +49,6 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha512(token.encode()).hexdigest()
-
-
 def services() -> Services:
     svc: Services = current_app.config["DUO_SERVICES"]
     return svc
@@ -100,31 +63,10 @@ async def load_session(svc: Services) -> Session:
     parts = request.headers.get("Authorization", "").lower().split()
     if len(parts) != 2 or parts[0] != "bearer":
         raise HttpError(400, "Missing or malformed authorization header")
-    digest = token_hash(parts[1])
-    row = await svc.db.fetchrow(
-        """SELECT s.email, s.person_id, p.uuid AS person_uuid, s.signed_in, s.pending_club_name
-           FROM duo_session s LEFT JOIN person p ON p.id = s.person_id
-           WHERE s.session_token_hash = $1 AND s.session_expiry > $2""",
-        digest,
-        svc.now(),
-    )
-    if row is None:
+    session = await find_session(svc.db, parts[1], svc.now())
+    if session is None:
         raise HttpError(401, "Invalid session token")
-    return Session(
-        token_hash=digest,
-        email=row["email"],
-        normalized_email=normalize_email(row["email"]),
-        person_id=row["person_id"],
-        person_uuid=row["person_uuid"],
-        signed_in=row["signed_in"],
-        pending_club_name=row["pending_club_name"],
-    )
-
-
-def _gate_ok(gate: Gate, session: Session) -> bool:
-    return (gate.onboarded is None or gate.onboarded == session.onboarded) and (
-        gate.signed_in is None or gate.signed_in == session.signed_in
-    )
+    return session
 
 
 async def read_json_body() -> Any:
@@ -205,7 +147,7 @@ def endpoint(
             session = None
             if auth is not None:
                 session = await load_session(svc)
-                if not _gate_ok(auth, session):
+                if not auth.admits(session):
                     raise HttpError(401, UNAUTHORIZED)
                 if not switches.disable_account_rate_limit:
                     await enforce(svc.counter, f"acct:{session.normalized_email}:{name}", DEFAULTS)

@@ -9,7 +9,8 @@ from pydantic import field_validator
 from quart import Blueprint
 
 from duo import person_view as pv
-from duo.http.endpoint import ONBOARDED, Body, Ctx, endpoint
+from duo.http.endpoint import Body, Ctx, endpoint
+from duo.sessions import ONBOARDED
 from duo.visibility import shown_to_strangers, skipped, verification_ok
 
 bp = Blueprint("feed", __name__)

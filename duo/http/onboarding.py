@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from quart import Blueprint
 
 from duo import clubs, locations
-from duo.http.endpoint import ANY_SESSION, ONBOARDEE, Body, Ctx, endpoint
+from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError, value_error
 from duo.http.fields import display_name, exactly_one
 from duo.http.summary import account_summary
@@ -25,6 +25,7 @@ from duo.onboarding_defaults import (
     furthest_distance,
 )
 from duo.safety.emails import normalize_email
+from duo.sessions import ANY_SESSION, ONBOARDEE
 from duo.sql.database import Connection
 
 bp = Blueprint("onboarding", __name__)

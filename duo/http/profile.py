@@ -9,7 +9,7 @@ from quart import Blueprint
 
 from duo import locations
 from duo.added_text import added_text
-from duo.http.endpoint import ONBOARDED, Body, Ctx, endpoint
+from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError, value_error
 from duo.http.fields import display_name, exactly_one
 from duo.http.uploads import (
@@ -21,9 +21,10 @@ from duo.http.uploads import (
     stored_audio,
     stored_photo,
 )
-from duo.media.audio import MAX_SECONDS
+from duo.media.audio import MAX_SECONDS, VOICE_BIO_POSITION
 from duo.person_events import recompute_verification_level, reset_last_event, set_last_event
 from duo.safety.checks import check_about
+from duo.sessions import ONBOARDED
 from duo.sql.database import Connection
 
 bp = Blueprint("profile", __name__)
@@ -31,7 +32,6 @@ bp = Blueprint("profile", __name__)
 Position = Annotated[int, Field(ge=1, le=7)]
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 ABOUT_MAX = 10_000
-AUDIO_POSITION = -1
 REQUIRES_GOLD = "Requires gold"
 
 # Request field → (lookup table, person column). has_kids uses yes_no_optional (README:
@@ -385,13 +385,13 @@ async def _store_audio(ctx: Ctx, upload: AudioUpload) -> None:
     person_id = ctx.person_id
     async with stored_audio(ctx.svc, aac) as media_id, ctx.svc.db.transaction() as conn:
         replaced = await conn.fetchval(
-            "SELECT uuid FROM audio WHERE person_id = $1 AND position = $2 FOR UPDATE", person_id, AUDIO_POSITION
+            "SELECT uuid FROM audio WHERE person_id = $1 AND position = $2 FOR UPDATE", person_id, VOICE_BIO_POSITION
         )
         await conn.execute(
             """INSERT INTO audio (person_id, position, uuid) VALUES ($1, $2, $3)
                ON CONFLICT (person_id, position) DO UPDATE SET uuid = EXCLUDED.uuid""",
             person_id,
-            AUDIO_POSITION,
+            VOICE_BIO_POSITION,
             media_id,
         )
         if replaced:
@@ -432,7 +432,7 @@ class DeleteProfileInfoBody(Body):
     @field_validator("audio_files")
     @classmethod
     def _audio(cls, value: list[int] | None) -> list[int] | None:
-        if value is not None and value != [AUDIO_POSITION]:
+        if value is not None and value != [VOICE_BIO_POSITION]:
             raise ValueError("Only the audio bio (-1) can be deleted")
         return value
 
@@ -459,7 +459,7 @@ async def delete_profile_info(ctx: Ctx, body: DeleteProfileInfoBody) -> None:
             removed = [
                 r["uuid"]
                 for r in await conn.fetch(
-                    "DELETE FROM audio WHERE person_id = $1 AND position = $2 RETURNING uuid", person_id, AUDIO_POSITION
+                    "DELETE FROM audio WHERE person_id = $1 AND position = $2 RETURNING uuid", person_id, VOICE_BIO_POSITION
                 )
             ]
             await queue_deletion(conn, "undeleted_audio", removed)

@@ -13,9 +13,10 @@ from quart import Blueprint
 
 from duo import person_view as pv
 from duo import reports
-from duo.http.endpoint import ONBOARDED, Body, Ctx, endpoint
+from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError
-from duo.http.ratelimit import Limit, enforce
+from duo.ratelimit import Limit, enforce
+from duo.sessions import ONBOARDED
 from duo.sql.database import Database
 from duo.visibility import messaged, shown_to_strangers, skipped, visible_to
 

@@ -16,11 +16,12 @@ from typing import Any
 from pydantic import Field
 from quart import Blueprint, Response
 
-from duo.http.endpoint import ONBOARDED, Body, Ctx, dumps, endpoint
+from duo.http.endpoint import Body, Ctx, dumps, endpoint
 from duo.http.errors import HttpError, value_error
 from duo.matching.personality import AnswerScores, Evidence
 from duo.matching.traits import trait_percentage, trait_position, trait_ratio
 from duo.safety.trigram import similarity, trigrams
+from duo.sessions import ONBOARDED
 from duo.sql.database import Connection
 from duo.visibility import visible_to
 

@@ -8,12 +8,13 @@ import asyncpg
 from pydantic import Field, field_validator, model_validator
 from quart import Blueprint
 
-from duo.http.endpoint import ONBOARDED, Body, Ctx, endpoint
+from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError, value_error
-from duo.http.ratelimit import Limit, enforce
+from duo.ratelimit import Limit, enforce
 from duo.search import cache, filters, side_effects
 from duo.search.ranking import rebuild_cache
 from duo.search.searcher import load_searcher
+from duo.sessions import ONBOARDED
 
 bp = Blueprint("search", __name__)
 

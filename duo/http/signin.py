@@ -12,10 +12,10 @@ from quart import Blueprint
 
 from duo import clubs
 from duo.actors.mailer import otp_mail
-from duo.http.endpoint import NOT_SIGNED_IN, SIGNED_IN, Body, Ctx, endpoint, token_hash
+from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError
-from duo.http.ratelimit import DAILY_40, OTP
 from duo.http.summary import account_summary
+from duo.ratelimit import DAILY_40, OTP
 from duo.safety.emails import (
     DomainPolicy,
     DomainStatus,
@@ -24,23 +24,13 @@ from duo.safety.emails import (
     normalize_email,
     validate_email,
 )
+from duo.sessions import NOT_SIGNED_IN, SIGNED_IN, token_hash
 from duo.sql.database import Connection
 
 bp = Blueprint("signin", __name__)
 
 SESSION_LIFETIME = dt.timedelta(days=183)
 OTP_LIFETIME = dt.timedelta(minutes=10)
-CLUB_NAME = re.compile(r"^[a-zA-Z0-9/#'\"_-]+( [a-zA-Z0-9/#'\"_-]+)*$")
-
-
-def club_name(value: str, *, normalise_spaces: bool = True) -> str:
-    """Lower-case and trim (and collapse spaces) a club name, then check its shape."""
-    if normalise_spaces:
-        value = " ".join(value.split())
-    value = value.lower().strip()
-    if not (1 <= len(value) <= 42) or not CLUB_NAME.match(value):
-        raise ValueError("Invalid club name")
-    return value
 
 
 class RequestOtpBody(Body):
@@ -57,7 +47,7 @@ class RequestOtpBody(Body):
     def _club(cls, value: str | None) -> str | None:
         if value is None:
             raise ValueError("Field pending_club_name must not be None")
-        return club_name(value, normalise_spaces=False)
+        return clubs.club_name(value, normalise_spaces=False)
 
 
 class CheckOtpBody(Body):

@@ -17,6 +17,7 @@ from duo.media import MediaError, _base64
 
 TOO_BIG = "Decoded file must be smaller than 10.0 MB"
 PROCESSING_FAILED = "Error while processing audio"
+VOICE_BIO_POSITION = -1  # the audio row of a voice bio; chat audio is not kept in that table
 
 MAX_SECONDS = 121
 SAMPLE_RATE = 44_100

@@ -39,7 +39,7 @@ from typing import Any
 import attrs
 
 from duo.aio import aio
-from duo.http.profile import AUDIO_POSITION
+from duo.media.audio import VOICE_BIO_POSITION
 from duo.onboarding_defaults import (
     ALL_VALUES,
     COUNT_CAP,
@@ -350,7 +350,7 @@ async def _media(conn: Connection) -> None:
     await _run(
         conn,
         "INSERT INTO audio (person_id, position, uuid) SELECT id, $1, md5('pop-audio-' || id) FROM pop WHERE audio",
-        AUDIO_POSITION,
+        VOICE_BIO_POSITION,
     )
 
 

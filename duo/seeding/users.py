@@ -35,8 +35,8 @@ from duo.actors.media import start_media
 from duo.actors.runtime import open_supervisor
 from duo.config import Config
 from duo.http.app import create_app
-from duo.http.ratelimit import MemoryCounter
 from duo.person_events import recompute_verification_level
+from duo.ratelimit import MemoryCounter
 from duo.services import Services
 from duo.sql.database import Database, DbSettings
 from duo.supervisor import mailer_settings

@@ -16,8 +16,8 @@ from duo.actors.mailer import Mail
 from duo.actors.media import Media, start_media
 from duo.actors.runtime import open_supervisor
 from duo.config import Config, load_config
-from duo.http.ratelimit import MemoryCounter
 from duo.media.storage import LocalSettings, LocalStorage
+from duo.ratelimit import MemoryCounter
 from duo.services import Services
 from duo.sql.database import Database
 from duo.supervisor import serve_http

@@ -1,0 +1,1 @@
+"""Chat over WebSocket (chat-protocol.md): protocol, listeners, sessions, rooms, storage."""
