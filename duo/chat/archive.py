@@ -44,6 +44,10 @@ def micros(at: dt.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def from_micros(t_micros: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=t_micros)
+
+
 def archive_ids(t_micros: int) -> tuple[int, int]:
     """The sender's and the recipient's archive id of a message queued at ``t_micros``."""
     return t_micros << 8, (t_micros << 8) + 1
@@ -70,8 +74,7 @@ def parse_archive_id(text: str) -> int | None:
 
 def stamp(t_micros: int) -> str:
     """The ``delay stamp`` format: UTC, always six fractional digits."""
-    at = _EPOCH + dt.timedelta(microseconds=t_micros)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return from_micros(t_micros).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def archive_stamp(archive_id: int) -> str:
