@@ -1,0 +1,302 @@
+"""Every SQL statement of the chat service (chat-protocol §9), with typed results.
+
+The pipeline reads what its gates need for a whole batch in a few set-based queries
+(people, blocks, ``messaged`` pairs, intro-limit counters, recent intro hashes, push
+tokens, sender photos) and writes each message inside a savepoint of the batch's
+transaction (:func:`store_message`), so one failing message never aborts the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+import attrs
+
+from duo.aio import aio
+from duo.sql.database import Connection, Database
+
+log = logging.getLogger("duo.sql.chat")
+
+Pair = tuple[int, int]  # (subject person id, object person id)
+
+
+# -- reads for the gates ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class ChatPerson:
+    id: int
+    uuid: uuid.UUID
+    name: str
+    verification_required: bool
+    verification_level_id: int
+    sign_up_time: dt.datetime
+    intros_notification: int
+    chats_notification: int
+
+
+async def people(conn: Connection, uuids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ChatPerson]:
+    rows = await conn.fetch(
+        """SELECT id, uuid, name, verification_required, verification_level_id, sign_up_time,
+                  intros_notification, chats_notification
+           FROM person WHERE uuid = ANY($1::uuid[])""",
+        list(uuids),
+    )
+    return {row["uuid"]: ChatPerson(**dict(row)) for row in rows}
+
+
+async def existing_pairs(conn: Connection, table: str, pairs: Sequence[Pair]) -> set[Pair]:
+    """Which (subject, object) pairs have a row in ``messaged`` or ``skipped``."""
+    assert table in ("messaged", "skipped")
+    rows = await conn.fetch(
+        f"""SELECT t.subject_person_id, t.object_person_id
+            FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id)
+            JOIN {table} t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id""",
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+    )
+    return {(row[0], row[1]) for row in rows}
+
+
+@attrs.frozen
+class IntroCounts:
+    """§8.4 inputs: conversations started in the last day (at most 30), reports in the
+    last 7 days (not by bots), rude messages in the last day."""
+
+    started: int
+    reports: int
+    rude: int
+
+
+async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.datetime) -> dict[int, IntroCounts]:
+    rows = await conn.fetch(
+        """SELECT s.id,
+                  (SELECT count(*) FROM (
+                       SELECT 1 FROM messaged m
+                       WHERE m.subject_person_id = s.id AND m.created_at > $2 - interval '1 day'
+                         AND NOT EXISTS (
+                             SELECT 1 FROM messaged r
+                             WHERE r.subject_person_id = m.object_person_id
+                               AND r.object_person_id = s.id AND r.created_at < m.created_at)
+                       LIMIT 30) started) AS started,
+                  (SELECT count(*) FROM skipped k JOIN person p ON p.id = k.subject_person_id
+                   WHERE k.object_person_id = s.id AND k.reported
+                     AND k.created_at > $2 - interval '7 days' AND NOT 'bot' = ANY(p.roles)) AS reports,
+                  (SELECT count(*) FROM rude_message r
+                   WHERE r.person_id = s.id AND r.created_at > $2 - interval '1 day') AS rude
+           FROM unnest($1::int[]) AS s(id)""",
+        list(sender_ids),
+        now,
+    )
+    return {row["id"]: IntroCounts(row["started"], row["reports"], row["rude"]) for row in rows}
+
+
+async def recent_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> set[str]:
+    """The hashes used within the last 7 days (§8.7)."""
+    rows = await conn.fetch(
+        "SELECT hash FROM intro_hash WHERE hash = ANY($1::text[]) AND last_used_at > $2 - interval '7 days'",
+        list(hashes),
+        now,
+    )
+    return {row["hash"] for row in rows}
+
+
+async def push_tokens(conn: Connection, usernames: Sequence[str]) -> dict[str, str]:
+    rows = await conn.fetch(
+        "SELECT username, token FROM duo_push_token WHERE username = ANY($1::text[]) AND token IS NOT NULL",
+        list(usernames),
+    )
+    return {row["username"]: row["token"] for row in rows}
+
+
+async def first_photos(conn: Connection, person_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(uuid, blurhash) of each person's photo with the lowest position."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (person_id) person_id, uuid, blurhash FROM photo
+           WHERE person_id = ANY($1::int[]) ORDER BY person_id, position""",
+        list(person_ids),
+    )
+    return {row["person_id"]: (row["uuid"], row["blurhash"]) for row in rows}
+
+
+# -- writes of the pipeline ------------------------------------------------------------------
+
+
+async def record_rude(conn: Connection, person_id: int, body: str, now: dt.datetime) -> None:
+    await conn.execute(
+        "INSERT INTO rude_message (person_id, message, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        person_id,
+        body,
+        now,
+    )
+
+
+async def touch_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> None:
+    if hashes:
+        await conn.execute(
+            """INSERT INTO intro_hash (hash, last_used_at) SELECT DISTINCT unnest($1::text[]), $2
+               ON CONFLICT (hash) DO UPDATE SET last_used_at = EXCLUDED.last_used_at""",
+            list(hashes),
+            now,
+        )
+
+
+@attrs.frozen
+class MessageWrite:
+    """Everything §9.1 writes for one message (plus the last-notification upsert)."""
+
+    sender_id: int
+    sender_uuid: uuid.UUID
+    recipient_id: int
+    recipient_uuid: uuid.UUID
+    stanza_id: str
+    archive_id: int  # the sender's copy; the recipient's is + 1
+    archived: bytes  # mam_message.message
+    inbox_content: bytes
+    audio_uuid: str | None
+    search_body: str
+    inbox_timestamp: int
+    now: dt.datetime
+    notified_intro: bool | None  # None: no push queued; else which column to set
+    notify_at: int  # Unix seconds for duo_last_notification
+
+
+async def store_message(conn: Connection, m: MessageWrite) -> bool:
+    """Write one message in a savepoint; False (logged, rolled back) when it fails."""
+    savepoint = conn.raw.transaction()
+    await aio(savepoint.start)()
+    try:
+        await _write_message(conn, m)
+    except asyncpg.PostgresError:
+        log.exception("chat message %r from %s could not be stored", m.stanza_id, m.sender_uuid)
+        await aio(savepoint.rollback)()
+        return False
+    await aio(savepoint.commit)()
+    return True
+
+
+async def _write_message(conn: Connection, m: MessageWrite) -> None:
+    sender, recipient = str(m.sender_uuid), str(m.recipient_uuid)
+    await conn.execute(
+        """INSERT INTO mam_message
+               (id, person_id, remote_bare_jid, direction, from_jid, message, audio_uuid, search_body)
+           VALUES ($1, $2, $3, 'O', '', $6, $7, $8), ($1 + 1, $4, $5, 'I', '', $6, $7, $8)""",
+        m.archive_id, m.sender_id, recipient, m.recipient_id, sender,
+        m.archived, m.audio_uuid, m.search_body,
+    )
+    await conn.execute(
+        """INSERT INTO inbox (luser, remote_bare_jid, msg_id, box, content, timestamp, unread_count)
+           VALUES ($1, $2 || '@duolicious.app', $3, 'chats', $4, $5, 0),
+                  ($2, $1 || '@duolicious.app', $3, 'inbox', $4, $5, 1)
+           ON CONFLICT (luser, remote_bare_jid) DO UPDATE SET
+               msg_id = EXCLUDED.msg_id, box = 'chats', content = EXCLUDED.content,
+               timestamp = EXCLUDED.timestamp,
+               unread_count = CASE WHEN EXCLUDED.unread_count = 0 THEN 0 ELSE inbox.unread_count + 1 END""",
+        sender, recipient, m.stanza_id, m.inbox_content, m.inbox_timestamp,
+    )
+    await conn.execute(
+        """INSERT INTO messaged (subject_person_id, object_person_id, created_at) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING""",
+        m.sender_id, m.recipient_id, m.now,
+    )
+    if m.notified_intro is not None:
+        await conn.execute(
+            """INSERT INTO duo_last_notification (username, intro_seconds, chat_seconds)
+               VALUES ($1, CASE WHEN $2 THEN $3 ELSE 0 END, CASE WHEN $2 THEN 0 ELSE $3 END)
+               ON CONFLICT (username) DO UPDATE SET
+                   intro_seconds = CASE WHEN $2 THEN $3 ELSE duo_last_notification.intro_seconds END,
+                   chat_seconds = CASE WHEN $2 THEN duo_last_notification.chat_seconds ELSE $3 END""",
+            recipient, m.notified_intro, m.notify_at,
+        )
+
+
+async def queue_audio_deletion(db: Database | Connection, audio_uuids: Sequence[str]) -> None:
+    """Voice objects whose message was not stored go to the audio cleaner's queue."""
+    if audio_uuids:
+        await db.execute(
+            "INSERT INTO undeleted_audio (uuid) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+            list(audio_uuids),
+        )
+
+
+# -- store.py: history, inbox, displayed, tokens, last online ----------------------------
+
+
+@attrs.frozen
+class ArchiveRow:
+    id: int
+    message: bytes
+    audio_uuid: str | None
+
+
+async def archive_page(
+    db: Database, person_id: int, remote: str, before: int | None, limit: int
+) -> list[ArchiveRow]:
+    """Newest first: the ``limit`` newest rows below ``before`` with ``remote``."""
+    rows = await db.fetch(
+        """SELECT id, message, audio_uuid FROM mam_message
+           WHERE person_id = $1 AND remote_bare_jid = $2 AND ($3::bigint IS NULL OR id < $3)
+           ORDER BY id DESC LIMIT $4""",
+        person_id,
+        remote,
+        before,
+        limit,
+    )
+    return [ArchiveRow(row["id"], row["message"], row["audio_uuid"]) for row in rows]
+
+
+@attrs.frozen
+class InboxRow:
+    remote_bare_jid: str
+    content: bytes
+    unread_count: int
+    box: str
+    timestamp: int
+
+
+async def inbox_rows(db: Database, luser: str) -> list[InboxRow]:
+    rows = await db.fetch(
+        """SELECT remote_bare_jid, content, unread_count, box, timestamp FROM inbox
+           WHERE luser = $1 ORDER BY timestamp, remote_bare_jid""",
+        luser,
+    )
+    return [InboxRow(**dict(row)) for row in rows]
+
+
+async def clear_unread(db: Database, marks: Sequence[tuple[str, str]]) -> None:
+    """(luser, remote_bare_jid) pairs to mark read."""
+    await db.execute(
+        """UPDATE inbox SET unread_count = 0
+           FROM unnest($1::text[], $2::text[]) AS m(luser, remote)
+           WHERE inbox.luser = m.luser AND inbox.remote_bare_jid = m.remote AND inbox.unread_count <> 0""",
+        [m[0] for m in marks],
+        [m[1] for m in marks],
+    )
+
+
+async def write_push_tokens(db: Database, upserts: Sequence[tuple[str, str]], deletes: Sequence[str]) -> None:
+    async with db.transaction() as conn:
+        if upserts:
+            await conn.execute(
+                """INSERT INTO duo_push_token (username, token) SELECT * FROM unnest($1::text[], $2::text[])
+                   ON CONFLICT (username) DO UPDATE SET token = EXCLUDED.token""",
+                [u[0] for u in upserts],
+                [u[1] for u in upserts],
+            )
+        if deletes:
+            await conn.execute("DELETE FROM duo_push_token WHERE username = ANY($1::text[])", list(deletes))
+
+
+async def forget_push_token(db: Database, username: str, token: str) -> None:
+    """Remove a token Expo no longer knows, unless the person registered another since."""
+    await db.execute("DELETE FROM duo_push_token WHERE username = $1 AND token = $2", username, token)
+
+
+async def set_last_online(db: Database, person_uuids: Sequence[uuid.UUID], now: dt.datetime) -> None:
+    await db.execute(
+        "UPDATE person SET last_online_time = $2 WHERE uuid = ANY($1::uuid[])", list(person_uuids), now
+    )
