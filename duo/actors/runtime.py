@@ -798,8 +798,8 @@ class Supervisor:
             reason = escalation
             raise
         finally:
-            if ref._scope.cancelled_caught:
-                reason = ref._stop_reason
+            if ref._scope.cancel_called and isinstance(reason, str):
+                reason = ref._stop_reason  # killed, whether or not it noticed
             self._children.pop(ref.id, None)
             lost = ref._ended(reason)
             if lost:
@@ -807,7 +807,8 @@ class Supervisor:
         if not ready.ready:  # start() is waiting: tell it
             if isinstance(reason, ActorError):
                 raise reason
-            raise ActorCrashed(f"actor {ref.name!r} ended before it was ready ({reason})")
+            cause = reason if isinstance(reason, BaseException) else None
+            raise ActorCrashed(f"actor {ref.name!r} ended before it was ready ({reason})") from cause
 
     async def _run(
         self,

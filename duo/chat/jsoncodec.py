@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from duo.chat.nodes import Element, Node
+from duo.chat.nodes import MAX_ELEMENTS, Element, Node
 from duo.chat.stanzas import Ignorable
 
 _NAME_START = (
@@ -80,6 +80,7 @@ def _tree(name: str, content: Any) -> Node:
     """Build the tree iteratively (a frame may nest as deep as the JSON parser allows)."""
     root, scope = _node(name, content, _ROOT_SCOPE)
     work = [(root, content, scope)]
+    count = 1
     while work:
         parent, parent_content, scope = work.pop()
         if not isinstance(parent_content, dict):
@@ -90,6 +91,9 @@ def _tree(name: str, content: Any) -> Node:
             for one in item if isinstance(item, list) else (item,):
                 if isinstance(one, list):
                     raise _Invalid("array inside an array")
+                count += 1
+                if count > MAX_ELEMENTS:
+                    raise _Invalid("too many elements")
                 child, child_scope = _node(key, one, scope)
                 parent.children.append(child)
                 work.append((child, one, child_scope))

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
+# No stanza has more than about fifteen elements: a frame with many more is refused before
+# a 10 MiB frame of ``<a/>`` can become millions of nodes.
+MAX_ELEMENTS = 256
+
 # An outbound element's attributes, in the order they are written.
 Attrs: TypeAlias = tuple[tuple[str, str], ...]
 

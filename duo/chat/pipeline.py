@@ -1,29 +1,28 @@
 """The message-acceptance pipeline (chat-protocol §7, §8.4–§8.8, §9.1): decide, then store.
 
 A room hands :func:`accept` a batch of :class:`Submission` (messages of any conversations,
-in the order they were received) and gets one :class:`Outcome` per submission, in the same
-order:
+in the order they were received) and gets one :data:`Outcome` per submission, in order:
 
-* :class:`Accepted` — stored (committed) before :func:`accept` returns. It carries what
-  the recipient receives (:attr:`Accepted.recipient_stanza`), what the sender's ack says
-  (``stanza_id``, ``audio_uuid``) and the push to queue (:attr:`Accepted.push`, or None).
-  After it the caller, per message in order: queues the push, publishes the recipient's
-  copy, sends ``duo_message_delivered``.
-* :class:`TypingAllowed` — a typing indicator that passed checks 1–4: publish it.
-* :class:`Rejected` — reply with the §6.3 stanza for :attr:`Rejected.reason` (and
-  :attr:`Rejected.subreason`); ``SERVER_ERROR`` is ``duo_server_error``.
-* :class:`Ignored` — no reply (unknown sender or recipient).
+* :class:`Accepted` — stored (committed) before :func:`accept` returns. After it the
+  caller, per message in order: queues :attr:`Accepted.push` if set, publishes
+  :attr:`Accepted.incoming` to the recipient, sends :attr:`Accepted.delivered` to the sender.
+* ``IncomingTyping`` — a typing indicator that passed checks 1–4: publish it to the recipient.
+* a :data:`Rejection` stanza (``MessageBlocked``, ``MessageTooLong``, ``MessageNotUnique``,
+  ``ServerError``) — send it to the sending connection.
+* :class:`Ignored` — no reply (unknown sender or recipient, §7 step 2).
 
 The gates run per message, in §7's order, against what the database held when the batch
 started plus what earlier messages of the same batch changed (a reply earlier in the batch
-makes a later message no intro; intros accepted earlier count towards the rate limit;
-an intro text earlier in the batch makes a later copy not unique). All writes of a batch
+makes a later message no intro; intros accepted earlier count towards the rate limit; an
+intro text earlier in the batch makes a later copy not unique). All writes of a batch
 happen in one transaction, each message in its own savepoint, so one failing message gets
-``SERVER_ERROR`` and never loses another.
+``ServerError`` and never loses another.
 
 Voice messages are transcoded and uploaded *before* :func:`accept` (README decision:
-"audio is transcoded before anything is stored"): the caller runs :func:`prepare_audio`
-and submits the returned ``audio_uuid``; if that fails the sender gets ``duo_server_error``.
+"audio is transcoded before anything is stored"): the caller runs :func:`prepare_audio` on
+the ``AudioMessage`` and submits the returned :class:`VoiceMessage`; if that fails the sender
+gets ``ServerError``. A voice object whose message is then refused or not stored is queued
+for the audio cleaner.
 """
 
 from __future__ import annotations
@@ -33,9 +32,7 @@ import datetime as dt
 import hashlib
 import logging
 import unicodedata
-import uuid
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 
 import attrs
 import trio
@@ -43,17 +40,29 @@ import trio
 from duo.actors.media import Media
 from duo.actors.runtime import ActorError
 from duo.chat.archive import (
-    VOICE_PLACEHOLDER,
-    StoredStanza,
     archive_ids,
     encode_archived,
     encode_inbox_content,
     from_micros,
-    jid,
     micros,
     search_body,
 )
 from duo.chat.push import TITLE_SUFFIX, PushMessage, push_body
+from duo.chat.stanzas import (
+    AUDIO_PLACEHOLDER_BODY,
+    MAX_BODY_LENGTH,
+    ArchivedMessage,
+    AudioMessage,
+    ChatMessage,
+    IncomingMessage,
+    IncomingTyping,
+    MessageBlocked,
+    MessageDelivered,
+    MessageNotUnique,
+    MessageTooLong,
+    ServerError,
+    Typing,
+)
 from duo.media import MediaError, new_media_id
 from duo.media.audio import audio_key
 from duo.media.storage import Storage, StorageError
@@ -64,68 +73,28 @@ from duo.sql.database import DB_FAILURES, Connection, Database
 
 log = logging.getLogger("duo.chat.pipeline")
 
-MAX_BODY_CHARS = 5000
 INTRO_LIMITS = {1: 10, 2: 20, 3: 30}  # intros a day by verification level (§8.4)
-RATE_LIMIT_SUBREASONS = {1: "unverified-basics", 2: "unverified-photos"}
-IMMEDIATELY = 1  # immediacy id of the notification preference
+IMMEDIATELY = 1  # immediacy id of a notification preference
 NOTIFICATION_GRACE_SECONDS = 5  # duo_last_notification := now + 5 s (§8.1)
 
 
 @attrs.frozen
-class Text:
-    """A text message; ``body`` is already stripped and non-empty (§5.3.1)."""
+class VoiceMessage:
+    """An ``AudioMessage`` whose AAC is already in the audio bucket as ``<audio_uuid>.aac``."""
 
-    body: str
-
-
-@attrs.frozen
-class Audio:
-    """A voice message whose AAC is already in the audio bucket as ``<audio_uuid>.aac``."""
-
+    to: str
+    id: str
     audio_uuid: str
 
 
 @attrs.frozen
-class Typing:
-    """A typing indicator (§5.3.3): checked, never stored."""
-
-
-Content = Text | Audio | Typing
-
-
-@attrs.frozen
 class Submission:
-    """One inbound ``{jabber:client}message`` after parsing.
+    """One inbound message of the authenticated ``sender`` (canonical UUID), in arrival
+    order; ``received_at`` is the time its archive id carries."""
 
-    ``sender_uuid`` is the authenticated user; ``recipient_uuid`` is canonical;
-    ``stanza_id`` is the client's id (1–250 characters); ``received_at`` orders the
-    archive (its ids carry this time).
-    """
-
-    sender_uuid: uuid.UUID
-    recipient_uuid: uuid.UUID
-    stanza_id: str
-    content: Content
+    sender: str
+    message: ChatMessage | VoiceMessage | Typing
     received_at: dt.datetime
-
-
-class Reason(StrEnum):
-    """Why a message was refused; each maps to one §6.3 stanza."""
-
-    AGE_VERIFICATION = "age-verification"  # duo_message_blocked reason="age-verification"
-    BLOCKED = "blocked"  # duo_message_blocked without reason
-    TOO_LONG = "too-long"  # duo_message_too_long
-    OFFENSIVE = "offensive"  # duo_message_blocked reason="offensive"
-    SPAM = "spam"  # duo_message_blocked reason="spam"
-    RATE_LIMITED = "rate-limited-1day"  # duo_message_blocked reason="rate-limited-1day" [subreason]
-    NOT_UNIQUE = "not-unique"  # duo_message_not_unique
-    SERVER_ERROR = "server-error"  # duo_server_error
-
-
-@attrs.frozen
-class Rejected:
-    reason: Reason
-    subreason: str | None = None  # "unverified-basics" | "unverified-photos" for RATE_LIMITED
 
 
 @attrs.frozen
@@ -134,35 +103,31 @@ class Ignored:
 
 
 @attrs.frozen
-class TypingAllowed:
-    """Publish ``<message type="typing">`` from the sender to the recipient."""
-
-    sender_uuid: uuid.UUID
-    recipient_uuid: uuid.UUID
-    stanza_id: str
-
-
-@attrs.frozen
 class Accepted:
-    """A stored message: archive ids, time, the recipient's copy, the ack and the push."""
+    """A stored message: what the recipient receives, the sender's ack and the push."""
 
-    sender_uuid: uuid.UUID
-    recipient_uuid: uuid.UUID
-    stanza_id: str
-    body: str  # the text, or the voice placeholder
-    audio_uuid: str | None  # also in the ack (``duo_message_delivered audio_uuid``)
+    message: ArchivedMessage  # sender, recipient, id, body (placeholder for voice), audio_uuid
     archive_id: int  # the sender's copy; the recipient's is archive_id + 1
-    sent_at: dt.datetime  # the time the archive id carries
     intro: bool
-    push: PushMessage | None  # queue it if set (preference "Immediately" and a token)
+    push: PushMessage | None  # set when the recipient wants it now and has a token
 
     @property
-    def recipient_stanza(self) -> StoredStanza:
-        """What the recipient's connections receive (§5.3.4; add ``audio_uuid`` last)."""
-        return StoredStanza(jid(self.sender_uuid), jid(self.recipient_uuid), self.stanza_id, self.body)
+    def sent_at(self) -> dt.datetime:
+        """The time the archive id carries."""
+        return from_micros(self.archive_id >> 8)
+
+    @property
+    def incoming(self) -> IncomingMessage:
+        m = self.message
+        return IncomingMessage(m.sender, m.recipient, m.id, m.body, m.audio_uuid)
+
+    @property
+    def delivered(self) -> MessageDelivered:
+        return MessageDelivered(self.message.id, self.message.audio_uuid)
 
 
-Outcome = Accepted | TypingAllowed | Rejected | Ignored
+Rejection = MessageBlocked | MessageTooLong | MessageNotUnique | ServerError
+Outcome = Accepted | IncomingTyping | Rejection | Ignored
 
 
 @attrs.frozen
@@ -174,17 +139,17 @@ class ChatDeps:
 
 
 class AudioFailed(Exception):
-    """A voice message could not be transcoded or uploaded: reply ``duo_server_error``."""
+    """A voice message could not be transcoded or uploaded: reply ``ServerError``."""
 
 
-async def prepare_audio(media: Media, storage: Storage, audio_base64: str) -> str:
-    """Transcode (media actor) and upload ``<audio_uuid>.aac``; returns the new ``audio_uuid``.
+async def prepare_audio(media: Media, storage: Storage, audio: AudioMessage) -> VoiceMessage:
+    """Transcode (media actor) and upload ``<audio_uuid>.aac`` under a new ``audio_uuid``.
 
     Raises :class:`AudioFailed` for bad base64, too large input, undecodable audio or a
     storage error; nothing is stored then.
     """
     try:
-        aac = await media.audio(audio_base64)
+        aac = await media.audio(audio.audio_base64)
     except (MediaError, ActorError) as e:
         raise AudioFailed(str(e)) from e
     audio_uuid = new_media_id()
@@ -192,14 +157,13 @@ async def prepare_audio(media: Media, storage: Storage, audio_base64: str) -> st
         await storage.put("audio", audio_key(audio_uuid), aac)
     except StorageError as e:
         raise AudioFailed(str(e)) from e
-    return audio_uuid
+    return VoiceMessage(audio.to, audio.id, audio_uuid)
 
 
 async def accept(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
     """Run §7's gates over ``batch`` and store what passes; one outcome per submission.
 
-    Voice objects of messages that end up not stored are queued for the audio cleaner.
-    If the batch's transaction itself fails, every message gets ``SERVER_ERROR`` (typing
+    If the batch's transaction itself fails, every message gets ``ServerError`` (typing
     indicators get no reply).
     """
     now = deps.now()
@@ -212,7 +176,7 @@ async def accept(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
     except DB_FAILURES:
         log.exception("a batch of %d chat messages could not be stored", len(batch))
         failed: list[Outcome] = [
-            Ignored() if isinstance(s.content, Typing) else Rejected(Reason.SERVER_ERROR) for s in batch
+            Ignored() if isinstance(s.message, Typing) else ServerError(s.message.id) for s in batch
         ]
         with trio.CancelScope(shield=True):
             await _queue_deletion_best_effort(deps.db, _unstored_audio(batch, failed))
@@ -220,11 +184,18 @@ async def accept(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
     return outcomes
 
 
+def intro_hash(body: str) -> str:
+    """The robot9000 hash (§8.7): letters and numbers only, lower-case, runs collapsed, MD5."""
+    kept = [c for c in body.lower() if unicodedata.category(c)[0] in "LN"]
+    collapsed = [c for i, c in enumerate(kept) if i == 0 or kept[i - 1] != c]
+    return hashlib.md5("".join(collapsed).encode()).hexdigest()
+
+
 def _unstored_audio(batch: Sequence[Submission], outcomes: Sequence[Outcome]) -> list[str]:
     return [
-        s.content.audio_uuid
+        s.message.audio_uuid
         for s, outcome in zip(batch, outcomes, strict=True)
-        if isinstance(s.content, Audio) and not isinstance(outcome, Accepted)
+        if isinstance(s.message, VoiceMessage) and not isinstance(outcome, Accepted)
     ]
 
 
@@ -239,7 +210,7 @@ async def _queue_deletion_best_effort(db: Database, audio_uuids: list[str]) -> N
 class _Known:
     """What the gates know: the database at the start of the batch, plus the batch so far."""
 
-    people: dict[uuid.UUID, sql.ChatPerson]
+    people: dict[str, sql.ChatPerson]
     skipped: set[sql.Pair]
     messaged: set[sql.Pair]
     counts: dict[int, sql.IntroCounts]
@@ -261,85 +232,89 @@ class _Known:
 
 async def _load(conn: Connection, batch: Sequence[Submission], now: dt.datetime) -> _Known:
     """Read every gate's input for the whole batch in a few set-based queries."""
-    people = await sql.people(conn, sorted({u for s in batch for u in (s.sender_uuid, s.recipient_uuid)}))
+    people = await sql.people(conn, sorted({p for s in batch for p in (s.sender, s.message.to)}))
     pairs = [
-        (people[s.sender_uuid].id, people[s.recipient_uuid].id)
+        (people[s.sender].id, people[s.message.to].id)
         for s in batch
-        if s.sender_uuid in people and s.recipient_uuid in people
+        if s.sender in people and s.message.to in people
     ]
     both_ways = pairs + [(b, a) for a, b in pairs]
     senders = sorted({a for a, _ in pairs})
-    texts = [s.content.body for s in batch if isinstance(s.content, Text)]
+    texts = [s.message.body for s in batch if isinstance(s.message, ChatMessage)]
     return _Known(
         people=people,
         skipped=await sql.existing_pairs(conn, "skipped", both_ways),
         messaged=await sql.existing_pairs(conn, "messaged", both_ways),
         counts=await sql.intro_counts(conn, senders, now),
         used_hashes=await sql.recent_intro_hashes(conn, [intro_hash(t) for t in texts], now),
-        tokens=await sql.push_tokens(conn, sorted({str(s.recipient_uuid) for s in batch})),
+        tokens=await sql.push_tokens(conn, sorted({s.message.to for s in batch})),
         photos=await sql.first_photos(conn, senders),
     )
 
 
 async def _one(conn: Connection, known: _Known, submission: Submission, now: dt.datetime) -> Outcome:
     """§7 steps 2–12 for one message."""
-    sender = known.people.get(submission.sender_uuid)
-    recipient = known.people.get(submission.recipient_uuid)
+    message = submission.message
+    sender = known.people.get(submission.sender)
+    recipient = known.people.get(message.to)
     if sender is None or recipient is None:
         return Ignored()
     if sender.id == recipient.id:  # README: a message to oneself is rejected
-        return Rejected(Reason.BLOCKED)
+        return MessageBlocked(message.id)
     if sender.verification_required and sender.verification_level_id <= 1:
-        return Rejected(Reason.AGE_VERIFICATION)
+        return MessageBlocked(message.id, "age-verification")
     if (sender.id, recipient.id) in known.skipped or (recipient.id, sender.id) in known.skipped:
-        return Rejected(Reason.BLOCKED)
-    content = submission.content
-    if isinstance(content, Typing):
-        return TypingAllowed(sender.uuid, recipient.uuid, submission.stanza_id)
-    if isinstance(content, Text) and len(content.body) > MAX_BODY_CHARS:
-        return Rejected(Reason.TOO_LONG)
+        return MessageBlocked(message.id)
+    if isinstance(message, Typing):
+        return IncomingTyping(sender.uuid, recipient.uuid, message.id)
+    if isinstance(message, ChatMessage) and len(message.body) > MAX_BODY_LENGTH:
+        return MessageTooLong(message.id)
     intro = (recipient.id, sender.id) not in known.messaged
     if intro:
-        refused = await _intro_gates(conn, known, sender, content, now)
+        refused = await _intro_gates(conn, known, sender, message, now)
         if refused is not None:
             return refused
     return await _store(conn, known, sender, recipient, submission, intro, now)
 
 
 async def _intro_gates(
-    conn: Connection, known: _Known, sender: sql.ChatPerson, content: Text | Audio, now: dt.datetime
-) -> Rejected | None:
+    conn: Connection, known: _Known, sender: sql.ChatPerson, message: ChatMessage | VoiceMessage, now: dt.datetime
+) -> Rejection | None:
     """§7 steps 8–11: offensive, spam (untrusted senders), rate limit, uniqueness."""
-    if isinstance(content, Text):
+    if isinstance(message, ChatMessage):
         trusted = is_trusted_sender(now - sender.sign_up_time, sender.verification_level_id)
-        verdict = check_intro(content.body, trusted)
+        verdict = check_intro(message.body, trusted)
         if verdict is BlockReason.OFFENSIVE:
-            await sql.record_rude(conn, sender.id, content.body, now)
-            return Rejected(Reason.OFFENSIVE)
+            await sql.record_rude(conn, sender.id, message.body, now)
+            return MessageBlocked(message.id, "offensive")
         if verdict is BlockReason.SPAM:
-            return Rejected(Reason.SPAM)
-    limited = _rate_limited(known, sender)
+            return MessageBlocked(message.id, "spam")
+    limited = _rate_limited(known, sender, message.id)
     if limited is not None:
         return limited
-    if isinstance(content, Text):
-        digest = intro_hash(content.body)
+    if isinstance(message, ChatMessage):
+        digest = intro_hash(message.body)
         known.checked_hashes.append(digest)
         if digest in known.used_hashes:
-            return Rejected(Reason.NOT_UNIQUE)
+            return MessageNotUnique(message.id)
         known.used_hashes.add(digest)
     return None
 
 
-def _rate_limited(known: _Known, sender: sql.ChatPerson) -> Rejected | None:
+def _rate_limited(known: _Known, sender: sql.ChatPerson, stanza_id: str) -> MessageBlocked | None:
     """§8.4: E = floor(L / 2^(R + floor(Q/2))) against the conversations started today."""
     level = sender.verification_level_id
     counts = known.counts[sender.id]
     effective = INTRO_LIMITS[level] >> (counts.reports + counts.rude // 2)
     if effective == 0:
-        return Rejected(Reason.RATE_LIMITED)
-    if counts.started + known.started[sender.id] >= effective:
-        return Rejected(Reason.RATE_LIMITED, RATE_LIMIT_SUBREASONS.get(level))
-    return None
+        return MessageBlocked(stanza_id, "rate-limited-1day")
+    if counts.started + known.started[sender.id] < effective:
+        return None
+    if level == 1:
+        return MessageBlocked(stanza_id, "rate-limited-1day", "unverified-basics")
+    if level == 2:
+        return MessageBlocked(stanza_id, "rate-limited-1day", "unverified-photos")
+    return MessageBlocked(stanza_id, "rate-limited-1day")
 
 
 async def _store(
@@ -350,51 +325,42 @@ async def _store(
     submission: Submission,
     intro: bool,
     now: dt.datetime,
-) -> Outcome:
+) -> Accepted | ServerError:
     """§9.1 writes in a savepoint; the batch remembers the new conversation."""
-    content = submission.content
-    assert not isinstance(content, Typing)
-    body, audio_uuid = (content.body, None) if isinstance(content, Text) else (VOICE_PLACEHOLDER, content.audio_uuid)
-    t = known.unique_micros(submission.received_at)
-    archive_id, _ = archive_ids(t)
-    stanza = StoredStanza(jid(sender.uuid), jid(recipient.uuid), submission.stanza_id, body)
-    push = _push(known, sender, recipient, body, intro)
-    stored = await sql.store_message(
+    message = submission.message
+    if isinstance(message, ChatMessage):
+        stored = ArchivedMessage(sender.uuid, recipient.uuid, message.id, message.body)
+    else:
+        assert isinstance(message, VoiceMessage)
+        stored = ArchivedMessage(sender.uuid, recipient.uuid, message.id, AUDIO_PLACEHOLDER_BODY, message.audio_uuid)
+    archive_id, _ = archive_ids(known.unique_micros(submission.received_at))
+    push = _push(known, sender, recipient, stored.body, intro)
+    written = await sql.store_message(
         conn,
         sql.MessageWrite(
             sender_id=sender.id,
             sender_uuid=sender.uuid,
             recipient_id=recipient.id,
             recipient_uuid=recipient.uuid,
-            stanza_id=submission.stanza_id,
+            stanza_id=message.id,
             archive_id=archive_id,
-            archived=encode_archived(stanza),
-            inbox_content=encode_inbox_content(stanza),
-            audio_uuid=audio_uuid,
-            search_body=search_body(body),
+            archived=encode_archived(stored),
+            inbox_content=encode_inbox_content(stored),
+            audio_uuid=stored.audio_uuid,
+            search_body=search_body(stored.body),
             inbox_timestamp=micros(now),
             now=now,
             notified_intro=None if push is None else intro,
             notify_at=int(now.timestamp()) + NOTIFICATION_GRACE_SECONDS,
         ),
     )
-    if not stored:
-        return Rejected(Reason.SERVER_ERROR)
+    if not written:
+        return ServerError(message.id)
     if (sender.id, recipient.id) not in known.messaged:
         known.messaged.add((sender.id, recipient.id))
         if intro:
             known.started[sender.id] += 1
-    return Accepted(
-        sender_uuid=sender.uuid,
-        recipient_uuid=recipient.uuid,
-        stanza_id=submission.stanza_id,
-        body=body,
-        audio_uuid=audio_uuid,
-        archive_id=archive_id,
-        sent_at=from_micros(t),
-        intro=intro,
-        push=push,
-    )
+    return Accepted(stored, archive_id, intro, push)
 
 
 def _push(
@@ -402,13 +368,13 @@ def _push(
 ) -> PushMessage | None:
     """§8.1: only for a recipient whose preference is "Immediately" and who has a token."""
     preference = recipient.intros_notification if intro else recipient.chats_notification
-    token = known.tokens.get(str(recipient.uuid))
+    token = known.tokens.get(recipient.uuid)
     if preference != IMMEDIATELY or token is None:
         return None
     photo_uuid, photo_blurhash = known.photos.get(sender.id, (None, None))
     params = {
         "personId": sender.id,
-        "personUuid": str(sender.uuid),
+        "personUuid": sender.uuid,
         "name": sender.name,
         "photoUuid": photo_uuid,
         "photoBlurhash": photo_blurhash,
@@ -416,17 +382,9 @@ def _push(
         "imageBlurhash": photo_blurhash,
     }
     return PushMessage(
-        username=str(recipient.uuid),
+        username=recipient.uuid,
         token=token,
         title=sender.name + TITLE_SUFFIX,
         body=push_body(body),
         data={"screen": "Conversation Screen", "params": params},
     )
-
-
-def intro_hash(body: str) -> str:
-    """The robot9000 hash (§8.7): letters and numbers only, lower-case, runs collapsed, MD5."""
-    kept = [c for c in body.lower() if unicodedata.category(c)[0] in "LN"]
-    collapsed = [c for i, c in enumerate(kept) if i == 0 or kept[i - 1] != c]
-    return hashlib.md5("".join(collapsed).encode()).hexdigest()
-

@@ -1,15 +1,16 @@
 """Chat reads and the small batched writes (chat-protocol §5.2, §5.4–§5.6, §8.3).
 
-* :func:`history` — one MAM page (§5.4): newest ``limit`` entries before ``before``,
-  returned oldest first; format each with ``result_id``/``stamp``.
-* :func:`inbox` — every conversation of a person (§5.5), oldest activity first, with its
-  unread count and ``box``; the same ``inbox`` rows the digest job reads.
-* :func:`mark_displayed`, :func:`save_push_tokens`, :func:`touch_last_online` — writes
-  that the connection/presence code batches (about once a second) and flushes in one call.
+* :func:`history` — the ``MamResult`` frames of one history page (§5.4): the newest
+  ``max`` entries before ``before``, oldest first; send ``MamFin`` after them.
+* :func:`inbox` — the ``InboxResult`` frames of every conversation (§5.5), oldest activity
+  first, with unread counts and ``box``; send ``InboxFin`` after them.
+* :func:`mark_displayed`, :func:`save_push_tokens`, :func:`touch_last_online` — writes the
+  connection and presence code collects (about once a second) and flushes in one call each.
 
-The ``messaged`` rows the pipeline writes are what ``POST /inbox-info`` reads to place a
-conversation (``intros``/``chats``), so an accepted message moves the conversation there
-and in the ``box`` of :func:`inbox` at the same time.
+People are canonical UUID strings, as in ``duo.chat.stanzas``. The ``messaged`` rows the
+pipeline writes are what ``POST /inbox-info`` reads to place a conversation (``intros``
+until the other person answers, then ``chats``), and the ``inbox`` rows read here carry
+the ``box`` of the same rule for older clients and the digest.
 """
 
 from __future__ import annotations
@@ -18,100 +19,57 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-import attrs
-
-from duo.chat.archive import (
-    StoredStanza,
-    archive_id_text,
-    archive_stamp,
-    decode_archived,
-    decode_inbox_content,
-    jid,
-    stamp,
-)
+from duo.chat.archive import decode_archived, decode_inbox_content
+from duo.chat.jid import jid
+from duo.chat.stanzas import InboxBox, InboxResult, MamQuery, MamResult
 from duo.sql import chat as sql
 from duo.sql.database import Database
 
-MAM_PAGE_MAX = 50
 
-
-@attrs.frozen
-class HistoryEntry:
-    """One archive entry of the requester's own archive, either direction."""
-
-    archive_id: int
-    stanza: StoredStanza
-    audio_uuid: str | None  # emitted last on the inner message when set
-
-    @property
-    def result_id(self) -> str:
-        """``result id``: what the client sends back as ``before``."""
-        return archive_id_text(self.archive_id)
-
-    @property
-    def stamp(self) -> str:
-        return archive_stamp(self.archive_id)
-
-
-@attrs.frozen
-class InboxEntry:
-    """One conversation: its last message (either direction) and the reader's counters."""
-
-    remote_jid: str
-    stanza: StoredStanza
-    unread: int
-    box: str  # "inbox" (an intro the reader has only received once) or "chats"
-    timestamp: int  # microseconds, the row's last write
-
-    @property
-    def stamp(self) -> str:
-        return stamp(self.timestamp)
-
-
-async def history(
-    db: Database, person_id: int, other: uuid.UUID, before: int | None, limit: int = MAM_PAGE_MAX
-) -> list[HistoryEntry]:
-    """A MAM page: ``limit`` (capped at 50; 0 → empty) newest entries with ``other`` whose
-    archive id is below ``before`` (None = newest), oldest first; undecodable rows skipped."""
-    limit = min(limit, MAM_PAGE_MAX)
-    if limit <= 0:
+async def history(db: Database, person_id: int, person: str, query: MamQuery) -> list[MamResult]:
+    """One MAM page of ``person`` (whose id is ``person_id``) with ``query.with_person``;
+    rows whose blob does not decode are skipped. Not a UUID or ``max`` 0: no entries."""
+    if query.with_person is None or query.max <= 0:
         return []
-    rows = await sql.archive_page(db, person_id, str(other), before, limit)
-    entries = []
+    rows = await sql.archive_page(db, person_id, query.with_person, query.before, query.max)
+    results = []
     for row in reversed(rows):
-        stanza = decode_archived(row.message)
-        if stanza is not None:
-            entries.append(HistoryEntry(row.id, stanza, row.audio_uuid))
-    return entries
+        message = decode_archived(row.message, row.audio_uuid)
+        if message is not None:
+            results.append(MamResult(person, str(uuid.uuid4()), query.query_id, row.id, message))
+    return results
 
 
-async def inbox(db: Database, person_uuid: uuid.UUID) -> list[InboxEntry]:
-    """Every inbox row of the person (no paging, no filtering), oldest activity first."""
-    entries = []
-    for row in await sql.inbox_rows(db, str(person_uuid)):
-        stanza = decode_inbox_content(row.content)
-        if stanza is not None:
-            entries.append(InboxEntry(row.remote_bare_jid, stanza, row.unread_count, row.box, row.timestamp))
-    return entries
+async def inbox(db: Database, person: str, query_id: str) -> list[InboxResult]:
+    """Every inbox row of ``person`` (no paging, no filtering), oldest activity first;
+    rows whose content does not parse are skipped; a box other than ``inbox`` reads ``chats``."""
+    results = []
+    for row in await sql.inbox_rows(db, person):
+        message = decode_inbox_content(row.content)
+        if message is not None:
+            box: InboxBox = "inbox" if row.box == "inbox" else "chats"
+            results.append(InboxResult(person, query_id, row.unread_count, row.timestamp, box, message))
+    return results
 
 
-async def mark_displayed(db: Database, marks: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """(reader, other party) pairs: the reader's conversation with that party is all read."""
+async def mark_displayed(db: Database, marks: Sequence[tuple[str, str]]) -> None:
+    """(reader, other party) pairs: the reader's whole conversation with that party is read."""
     if marks:
-        await sql.clear_unread(db, [(str(reader), jid(other)) for reader, other in marks])
+        await sql.clear_unread(db, [(reader, jid(other)) for reader, other in marks])
 
 
-async def save_push_tokens(db: Database, registrations: Sequence[tuple[uuid.UUID, str | None]]) -> None:
+async def save_push_tokens(db: Database, registrations: Sequence[tuple[str, str | None]]) -> None:
     """(person, token) in arrival order; None or "" de-registers. The last one per person wins."""
     last: dict[str, str | None] = {}
     for person, token in registrations:
-        last[str(person)] = token or None
+        last[person] = token or None
     upserts = [(person, token) for person, token in last.items() if token is not None]
     deletes = [person for person, token in last.items() if token is None]
-    await sql.write_push_tokens(db, upserts, deletes)
+    if upserts or deletes:
+        await sql.write_push_tokens(db, upserts, deletes)
 
 
-async def touch_last_online(db: Database, person_uuids: Sequence[uuid.UUID], now: dt.datetime) -> None:
+async def touch_last_online(db: Database, people: Sequence[str], now: dt.datetime) -> None:
     """``person.last_online_time := now`` for everyone seen (auth, heartbeat, disconnect)."""
-    if person_uuids:
-        await sql.set_last_online(db, sorted(set(person_uuids)), now)
+    if people:
+        await sql.set_last_online(db, sorted(set(people)), now)

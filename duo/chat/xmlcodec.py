@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from xml.parsers import expat
 
-from duo.chat.nodes import Element, Node
+from duo.chat.nodes import MAX_ELEMENTS, Element, Node
 from duo.chat.stanzas import Ignorable
 
 
@@ -23,14 +23,18 @@ class _TreeBuilder:
     """Collects expat's callbacks into ``Node``s; text is gathered in parts (a large body
     arrives in many chunks) and joined when its element ends."""
 
-    __slots__ = ("stack", "parts", "root")
+    __slots__ = ("stack", "parts", "root", "count")
 
     def __init__(self) -> None:
         self.stack: list[Node] = []
         self.parts: list[list[str]] = []
         self.root: Node | None = None
+        self.count = 0
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.count += 1
+        if self.count > MAX_ELEMENTS:
+            raise _Refused("too many elements")
         ns, _, local = name.rpartition(" ")
         node = Node(ns, local, attrs)
         if self.stack:

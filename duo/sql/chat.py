@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections.abc import Sequence
 
 import asyncpg
@@ -30,7 +29,7 @@ Pair = tuple[int, int]  # (subject person id, object person id)
 @attrs.frozen
 class ChatPerson:
     id: int
-    uuid: uuid.UUID
+    uuid: str  # canonical
     name: str
     verification_required: bool
     verification_level_id: int
@@ -39,14 +38,16 @@ class ChatPerson:
     chats_notification: int
 
 
-async def people(conn: Connection, uuids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ChatPerson]:
+async def people(conn: Connection, uuids: Sequence[str]) -> dict[str, ChatPerson]:
+    """The people named by canonical UUIDs (unknown ones are absent)."""
     rows = await conn.fetch(
         """SELECT id, uuid, name, verification_required, verification_level_id, sign_up_time,
                   intros_notification, chats_notification
            FROM person WHERE uuid = ANY($1::uuid[])""",
         list(uuids),
     )
-    return {row["uuid"]: ChatPerson(**dict(row)) for row in rows}
+    found = [ChatPerson(**(dict(row) | {"uuid": str(row["uuid"])})) for row in rows]
+    return {person.uuid: person for person in found}
 
 
 async def existing_pairs(conn: Connection, table: str, pairs: Sequence[Pair]) -> set[Pair]:
@@ -150,9 +151,9 @@ class MessageWrite:
     """Everything §9.1 writes for one message (plus the last-notification upsert)."""
 
     sender_id: int
-    sender_uuid: uuid.UUID
+    sender_uuid: str
     recipient_id: int
-    recipient_uuid: uuid.UUID
+    recipient_uuid: str
     stanza_id: str
     archive_id: int  # the sender's copy; the recipient's is + 1
     archived: bytes  # mam_message.message
@@ -180,7 +181,7 @@ async def store_message(conn: Connection, m: MessageWrite) -> bool:
 
 
 async def _write_message(conn: Connection, m: MessageWrite) -> None:
-    sender, recipient = str(m.sender_uuid), str(m.recipient_uuid)
+    sender, recipient = m.sender_uuid, m.recipient_uuid
     await conn.execute(
         """INSERT INTO mam_message
                (id, person_id, remote_bare_jid, direction, from_jid, message, audio_uuid, search_body)
@@ -296,7 +297,7 @@ async def forget_push_token(db: Database, username: str, token: str) -> None:
     await db.execute("DELETE FROM duo_push_token WHERE username = $1 AND token = $2", username, token)
 
 
-async def set_last_online(db: Database, person_uuids: Sequence[uuid.UUID], now: dt.datetime) -> None:
+async def set_last_online(db: Database, person_uuids: Sequence[str], now: dt.datetime) -> None:
     await db.execute(
         "UPDATE person SET last_online_time = $2 WHERE uuid = ANY($1::uuid[])", list(person_uuids), now
     )
