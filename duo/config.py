@@ -81,6 +81,12 @@ class ChatConfig:
     notification_api_url: str = key(
         "https://exp.host/--/api/v2/push/send", "DUO_NOTIFICATION_API_URL", doc="Expo push API (push/send) URL"
     )
+    compression: bool = key(
+        False, "DUO_CHAT_COMPRESSION", doc="accept per-message deflate when a chat client offers it"
+    )
+    allowed_origins: list[str] = key(
+        [], "DUO_CHAT_ALLOWED_ORIGINS", doc="Origin headers a chat WebSocket may carry (comma-separated); empty = any"
+    )
 
 
 @attrs.frozen

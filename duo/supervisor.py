@@ -1,9 +1,9 @@
 """The root of the process: infrastructure up, actors supervised, listeners served.
 
 Start-up reads top to bottom: database (embedded or configured) → migrations →
-reference data → pool → actors → HTTP (and, later, chat) listeners.  SIGINT/SIGTERM
-stop the listeners from accepting, let in-flight requests finish within the grace
-period, drain the mailer, close the pool and stop the embedded PostgreSQL.
+reference data → pool → actors → chat and HTTP listeners.  SIGINT/SIGTERM stop the
+listeners from accepting, close chat sessions with 1001, let in-flight requests finish
+within the grace period, drain the mailer, close the pool and stop the embedded PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from duo.actors.media import start_media
 from duo.actors.persistence import start_persistence
 from duo.actors.runtime import open_supervisor
 from duo.aio import open_loop
+from duo.chat.hub import Hub
+from duo.chat.server import run_chat
 from duo.config import Config
 from duo.http.app import STATUS_AREAS, create_app
 from duo.ratelimit import Counter, MemoryCounter, RedisCounter
@@ -137,6 +139,7 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                         download=config.env == "prod",
                     )
                 )
+            hub = Hub()
             counter: Counter = MemoryCounter()
             if config.redis.url:
                 counter = RedisCounter(await exits.enter_async_context(open_redis(config.redis.url)))
@@ -148,11 +151,14 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                 send_mail=mail_sender(mailer),
                 media=media,
                 ip_blocked=blocklist.blocked,
+                end_chat_sessions=hub.kick,
             )
             await filters_ready.wait()
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_wait_for_signal, shutdown)
+                chat_binds = await nursery.start(run_chat, svc, hub, supervisor, shutdown)
+                log.info("duo is serving chat on %s", ", ".join(chat_binds))
                 binds = await nursery.start(serve_http, svc, shutdown)
                 log.info("duo is serving HTTP on %s", ", ".join(binds))
                 task_status.started(binds)

@@ -45,6 +45,8 @@ async def deactivate(ctx: Ctx) -> None:
         )
         if changed:
             await _leave_club_counts(conn, ctx.person_id)
+    if changed:
+        ctx.svc.end_chat_sessions(str(ctx.me.person_uuid))
 
 
 @bp.delete("/account")
@@ -82,6 +84,7 @@ async def delete_account(ctx: Ctx) -> list[dict[str, Any]]:
         if person["activated"]:
             await _leave_club_counts(conn, ctx.person_id)
         await conn.execute("DELETE FROM person WHERE id = $1", ctx.person_id)
+    ctx.svc.end_chat_sessions(username)
     return [{"person_id": person["id"], "person_uuid": username}]
 
 

@@ -1,0 +1,200 @@
+"""Online status (chat-protocol §5.7, §8.2, §8.3): the presence actor of this process.
+
+Each authenticated connection makes its person ``online`` (published on
+``online-<uuid>`` and stored for 12 hours), again every 4 minutes while it lives, and
+``online-recently`` when it closes; ``person.last_online_time`` follows each of these.
+One actor per process owns the counts of local connections per person and writes the
+last-online times in one statement per flush (about once a second), so a thousand logins
+cost one UPDATE, and the heartbeat is one timer for everybody rather than one per
+connection.  Subscribing answers from the stored status and joins the session to the
+person's status topic on the hub (unless either has blocked the other).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+import attrs
+import trio
+
+from duo.actors.runtime import ActorError, ActorRef, Inbox, Supervisor
+from duo.chat import stanzas as st
+from duo.chat import store
+from duo.chat.hub import Hub, online_topic
+from duo.sql import chat as sql
+from duo.sql.database import Database
+
+if TYPE_CHECKING:
+    from duo.chat.session import Session
+
+log = logging.getLogger("duo.chat.presence")
+
+HEARTBEAT_SECONDS = 240.0  # §8.3: every 4 minutes
+STATUS_TTL_SECONDS = 43_200  # §8.3: a stored status expires after 12 hours → offline
+FLUSH_SECONDS = 1.0  # last-online writes are batched about once a second
+
+
+class StatusStore(Protocol):
+    """Where the last status of each person is kept (``online-<uuid>``, 12 h)."""
+
+    async def put(self, person: str, status: st.OnlineStatus) -> None: ...
+
+    async def get(self, person: str) -> st.OnlineStatus: ...
+
+
+class MemoryStatus:
+    """The status store of a single process (no Redis configured)."""
+
+    def __init__(self, clock: Callable[[], float] = trio.current_time) -> None:
+        self._clock = clock
+        self._statuses: dict[str, tuple[st.OnlineStatus, float]] = {}
+
+    async def put(self, person: str, status: st.OnlineStatus) -> None:
+        self._statuses[person] = (status, self._clock() + STATUS_TTL_SECONDS)
+
+    async def get(self, person: str) -> st.OnlineStatus:
+        status, expires = self._statuses.get(person, ("offline", 0.0))
+        if expires <= self._clock():
+            self._statuses.pop(person, None)
+            return "offline"
+        return status
+
+
+@attrs.frozen
+class Connected:
+    person: str
+
+
+@attrs.frozen
+class Disconnected:
+    person: str
+
+
+PresenceMsg = Connected | Disconnected
+
+
+class Presence:
+    """The handle sessions use; connection changes are casts, subscriptions direct."""
+
+    def __init__(self, ref: ActorRef[PresenceMsg, None], hub: Hub, db: Database, statuses: StatusStore) -> None:
+        self._ref = ref
+        self._hub = hub
+        self._db = db
+        self._statuses = statuses
+
+    def connected(self, person: str) -> None:
+        self._cast(Connected(person))
+
+    def disconnected(self, person: str, session: Session) -> None:
+        for topic in session.online:
+            self._hub.leave(topic, session)
+        session.online.clear()
+        self._cast(Disconnected(person))
+
+    def _cast(self, msg: PresenceMsg) -> None:
+        try:
+            self._ref.cast(msg)
+        except ActorError as e:  # full or stopping: a status update is not worth a failure
+            log.warning("presence: %s dropped (%s)", msg, e)
+
+    async def subscribe(self, session: Session, person: str, stanza: st.SubscribeOnline) -> None:
+        """§5.7: answer, then (unless blocked) subscribe and send the current status."""
+        target = stanza.person
+        blocked = None if target is None else await self._blocked(person, target)
+        if target is None or blocked is None:
+            session.deliver(st.SubscribeUnsuccessful(uuid=stanza.uuid))
+            return
+        session.deliver(st.SubscribeSuccessful(uuid=stanza.uuid))
+        if blocked:
+            return
+        topic = online_topic(target)
+        self._hub.join(topic, session)
+        session.online.add(topic)
+        session.deliver(st.OnlineEvent(uuid=target, status=await self._statuses.get(target)))
+
+    async def _blocked(self, person: str, target: str) -> bool | None:
+        """Whether a skip exists either way; None if either person does not exist."""
+        me, them = person, target
+        async with self._db.connection() as conn:
+            found = await sql.people(conn, [me, them])
+            if me not in found or them not in found:
+                return None
+            pairs = [(found[me].id, found[them].id), (found[them].id, found[me].id)]
+            return bool(await sql.existing_pairs(conn, "skipped", pairs))
+
+    def unsubscribe(self, session: Session, stanza: st.UnsubscribeOnline) -> None:
+        if stanza.person is not None:
+            topic = online_topic(stanza.person)
+            self._hub.leave(topic, session)
+            session.online.discard(topic)
+        session.deliver(st.UnsubscribeSuccessful(uuid=stanza.uuid))
+
+
+@attrs.define
+class _State:
+    """What the presence actor owns: local connections per person, last-online to write."""
+
+    connections: dict[str, int] = attrs.field(factory=dict)
+    seen: set[str] = attrs.field(factory=set)
+
+
+async def start_presence(
+    supervisor: Supervisor,
+    hub: Hub,
+    db: Database,
+    statuses: StatusStore,
+    now: Callable[[], dt.datetime],
+) -> Presence:
+    """Start the presence actor under ``supervisor``; returns the handle sessions use."""
+    state = _State()
+
+    async def announce(person: str, status: st.OnlineStatus) -> None:
+        await statuses.put(person, status)
+        hub.publish(online_topic(person), st.OnlineEvent(uuid=person, status=status))
+
+    async def flush() -> None:
+        if state.seen:
+            people, state.seen = state.seen, set()
+            await store.touch_last_online(db, list(people), now())
+
+    def note(msg: PresenceMsg) -> st.OnlineStatus:
+        count = state.connections.get(msg.person, 0)
+        state.seen.add(msg.person)
+        if isinstance(msg, Connected):
+            state.connections[msg.person] = count + 1
+            return "online"
+        if count <= 1:
+            state.connections.pop(msg.person, None)
+        else:
+            state.connections[msg.person] = count - 1
+        return "online-recently"
+
+    async def presence(inbox: Inbox[PresenceMsg, None], *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        heartbeat_at = trio.current_time() + HEARTBEAT_SECONDS
+        flush_at = math.inf
+        while True:
+            with trio.move_on_at(min(flush_at, heartbeat_at)):
+                try:
+                    envelope = await inbox.receive()
+                except trio.EndOfChannel:
+                    await flush()
+                    return
+                await announce(envelope.msg.person, note(envelope.msg))
+                flush_at = min(flush_at, trio.current_time() + FLUSH_SECONDS)
+            if trio.current_time() >= heartbeat_at:
+                heartbeat_at = trio.current_time() + HEARTBEAT_SECONDS
+                for person in state.connections:
+                    await announce(person, "online")
+                state.seen |= state.connections.keys()
+                flush_at = trio.current_time()
+            if trio.current_time() >= flush_at:
+                flush_at = math.inf
+                await flush()
+
+    ref: ActorRef[PresenceMsg, None] = await supervisor.start("chat.presence", presence, capacity=100_000)
+    return Presence(ref, hub, db, statuses)

@@ -1,0 +1,160 @@
+"""Rooms: one actor per active conversation, so a conversation's messages are accepted in order.
+
+A session hands each chat, voice or typing stanza to :meth:`Rooms.submit` (voice is
+transcoded and uploaded first, so nothing is stored for audio that fails — README
+decision).  The conversation's room is started on demand and stops after
+``IDLE_SECONDS`` without traffic.  Whatever queued up while the previous batch was being
+stored goes into the next single ``pipeline.accept`` call (group commit: one transaction
+for many messages).  Then, per message in order:
+
+1. the sender's ``duo_message_delivered`` — only now, after the commit (§5.3.5);
+2. the recipient's copy, published on the recipient's user topic, which reaches every
+   connection of theirs on any process (§5.3.4);
+3. the push notification, handed to the push worker (§8.1).
+
+Rejections get their §6.3 reply; a batch the database refuses entirely gets
+``duo_server_error`` for each message (nothing of it was acknowledged).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import attrs
+import trio
+
+from duo.actors.runtime import (
+    ActorRef,
+    ActorStopped,
+    Inbox,
+    MailboxFull,
+    Registry,
+    Restart,
+    Supervisor,
+)
+from duo.chat import pipeline
+from duo.chat import stanzas as st
+from duo.chat.hub import Hub, user_topic
+from duo.services import Services
+
+if TYPE_CHECKING:
+    from duo.chat.push import PushMessage
+    from duo.chat.session import Session
+
+log = logging.getLogger("duo.chat.room")
+
+IDLE_SECONDS = 30.0  # a room with no traffic for this long stops
+BATCH_LIMIT = 1000  # messages per accept call (one transaction)
+ROOM_CAPACITY = 10_000  # queued messages per room before new ones are refused
+
+
+@attrs.frozen
+class Pending:
+    """A submission and the session that awaits its outcome."""
+
+    submission: pipeline.Submission
+    session: Session
+
+
+def conversation(a: str, b: str) -> tuple[str, str]:
+    """The room key: the two people in a fixed order, whoever sends."""
+    return (a, b) if a <= b else (b, a)
+
+
+class Rooms:
+    """The rooms of this process by conversation, as actors under their own supervisor."""
+
+    def __init__(
+        self,
+        svc: Services,
+        hub: Hub,
+        supervisor: Supervisor,
+        push: Callable[[PushMessage], None],
+    ) -> None:
+        self._svc = svc
+        self._hub = hub
+        self._supervisor = supervisor
+        self._push = push
+        self._deps = pipeline.ChatDeps(db=svc.db, now=svc.now)
+        self._registry: Registry[tuple[str, str], Pending, None] = Registry()
+
+    def active(self) -> int:
+        return len(self._registry)
+
+    async def submit(self, session: Session, person: str, stanza: st.ChatMessage | st.AudioMessage | st.Typing) -> None:
+        """Queue a message for its room (after transcoding a voice message)."""
+        message: st.ChatMessage | st.Typing | pipeline.VoiceMessage
+        if isinstance(stanza, st.AudioMessage):
+            try:
+                message = await pipeline.prepare_audio(self._svc.media, self._svc.storage, stanza)
+            except pipeline.AudioFailed as e:
+                log.info("voice message %r of %s refused: %s", stanza.id, person, e)
+                session.deliver(st.ServerError(id=stanza.id))
+                return
+        else:
+            message = stanza
+        submission = pipeline.Submission(sender=person, message=message, received_at=self._svc.now())
+        await self._enqueue(conversation(person, stanza.to), Pending(submission, session))
+
+    async def _enqueue(self, key: tuple[str, str], pending: Pending) -> None:
+        async def start() -> ActorRef[Pending, None]:
+            return await self._supervisor.start(
+                "chat.room", self._room, restart=Restart.TEMPORARY, capacity=ROOM_CAPACITY
+            )
+
+        for _ in range(3):  # a room that just went idle is replaced
+            try:
+                room = await self._registry.get_or_start(key, start)
+                room.cast(pending)
+                return
+            except ActorStopped:
+                continue
+            except MailboxFull:
+                break
+        pending.session.deliver(st.ServerError(id=pending.submission.message.id))
+
+    async def _room(self, inbox: Inbox[Pending, None], *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """One conversation's actor: batch what is queued, accept it, settle each message."""
+        task_status.started()
+        while batch := await _next_batch(inbox):
+            await self._accept(batch)
+
+    async def _accept(self, batch: list[Pending]) -> None:
+        try:
+            outcomes = await pipeline.accept(self._deps, [p.submission for p in batch])
+        except Exception:
+            log.exception("chat: a batch of %d messages could not be stored", len(batch))
+            for pending in batch:
+                pending.session.deliver(st.ServerError(id=pending.submission.message.id))
+            return
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            self._settle(pending, outcome)
+
+    def _settle(self, pending: Pending, outcome: pipeline.Outcome) -> None:
+        if isinstance(outcome, pipeline.Accepted):
+            pending.session.deliver(outcome.delivered)
+            self._hub.publish(user_topic(outcome.message.recipient), outcome.incoming)
+            if outcome.push is not None:
+                self._push(outcome.push)
+        elif isinstance(outcome, st.IncomingTyping):
+            self._hub.publish(user_topic(outcome.recipient), outcome)
+        elif not isinstance(outcome, pipeline.Ignored):
+            pending.session.deliver(outcome)
+
+
+async def _next_batch(inbox: Inbox[Pending, None]) -> list[Pending]:
+    """What is queued now, waiting up to ``IDLE_SECONDS`` for the first; [] = stop.
+
+    Returning [] ends the room with no checkpoint after the last look at the mailbox, so
+    a message cast to it is either in this batch or finds the room stopped (and starts a
+    new one).
+    """
+    first: list[Pending] = []
+    with trio.move_on_after(IDLE_SECONDS):
+        try:
+            first.append((await inbox.receive()).msg)
+        except trio.EndOfChannel:
+            return []  # stopped (shutdown) and drained
+    return first + [e.msg for e in inbox.receive_ready(BATCH_LIMIT - len(first))]

@@ -1,0 +1,287 @@
+"""Chat end to end: real WebSocket clients over loopback against the chat listeners, real
+PostgreSQL behind them, people created with tests/factories.py (chat-protocol §3–§8)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+import trio
+
+from duo.actors.runtime import open_supervisor
+from duo.chat.hub import Hub
+from duo.chat.server import run_chat
+from duo.config import Config
+from duo.services import Services
+from tests.chat_client import connect, free_port, plain, signed_in
+from tests.factories import User, onboarded_user
+from tests.plugins import app as app_plugin
+
+SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return app_plugin.test_config(tmp_path, DUO_CHAT_PORTS=str(free_port()), DUO_CHAT_HOST="127.0.0.1")
+
+
+@attrs.frozen
+class Chat:
+    url: str
+    shutdown: trio.Event
+
+
+@pytest.fixture
+async def chat(svc: Services) -> AsyncIterator[Chat]:
+    """Chat served for this test on its own port, stopped (1001 to everyone) afterwards."""
+    shutdown = trio.Event()
+    hub = Hub()
+    svc.end_chat_sessions = hub.kick
+    async with open_supervisor(grace=5) as supervisor, trio.open_nursery() as nursery:
+        binds = await nursery.start(run_chat, svc, hub, supervisor, shutdown)
+        try:
+            yield Chat(binds[0].replace("0.0.0.0", "127.0.0.1"), shutdown)
+        finally:
+            shutdown.set()
+
+
+@pytest.fixture
+async def people(svc: Services) -> tuple[User, User]:
+    return await onboarded_user(svc, "Alice"), await onboarded_user(svc, "Bob", gender="Man")
+
+
+def jid(user: User) -> str:
+    return f"{user.uuid}@duolicious.app"
+
+
+def incoming(sender: User, recipient: User, id: str, body: str) -> dict[str, Any]:
+    return {
+        "message": {
+            "@xmlns": "jabber:client",
+            "@from": jid(sender),
+            "@to": jid(recipient),
+            "@id": id,
+            "@type": "chat",
+            "body": body,
+            "request": {"@xmlns": "urn:xmpp:receipts"},
+        }
+    }
+
+
+async def test_login_ping_and_failed_auth_closes_1008(chat: Chat, people: tuple[User, User], svc: Services) -> None:
+    alice, _ = people
+    with trio.fail_after(30):
+        async with connect(chat.url) as client:
+            await client.next_is_pong()  # ping works before auth
+            await client.login(alice)
+            await client.next_is_pong()
+        async with connect(chat.url) as client:
+            await client.send({"auth": {"@xmlns": SASL, "@mechanism": "PLAIN", "#text": plain(str(alice.uuid), "wrong")}})
+            assert await client.receive() == {"failure": {"@xmlns": SASL, "not-authorized": None}}
+            assert await client.receive() == {"stream": None}
+            assert await client.closed_with() == 1008
+        # a session that has not confirmed its OTP does not log in to chat
+        pending = await onboarded_user(svc, "Pending", signed_in=False)
+        async with connect(chat.url) as client:
+            await client.send({"auth": {"@xmlns": SASL, "#text": plain(str(pending.uuid), pending.token)}})
+            assert "failure" in await client.receive()
+            assert await client.closed_with() == 1008
+
+
+async def test_intro_reply_inbox_displayed_and_history(chat: Chat, people: tuple[User, User]) -> None:
+    alice, bob = people
+    with trio.fail_after(60):
+        async with signed_in(chat.url, alice) as a, signed_in(chat.url, bob) as b:
+            await a.message(bob, "m-1", "Hi! Loved your answer about cats.")
+            assert await a.receive() == {"duo_message_delivered": {"@id": "m-1"}}
+            assert await b.receive() == incoming(alice, bob, "m-1", "Hi! Loved your answer about cats.")
+
+            await b.message(alice, "m-2", "Thanks, dogs too")
+            assert await b.receive() == {"duo_message_delivered": {"@id": "m-2"}}
+            assert await a.receive() == incoming(bob, alice, "m-2", "Thanks, dogs too")
+            for n in range(3, 6):
+                await a.message(bob, f"m-{n}", f"message {n}")
+                assert await a.receive() == {"duo_message_delivered": {"@id": f"m-{n}"}}
+                assert (await b.receive())["message"]["@id"] == f"m-{n}"
+
+            # Bob's inbox: one conversation in chats; his reply reset his unread count, 3 since
+            await b.send({"iq": {"@type": "set", "@id": "k9", "inbox": {"@xmlns": "erlang-solutions.com:xmpp:inbox:0", "@queryid": "k9"}}})
+            *results, fin = await b.receive_until("iq")
+            assert fin == {"iq": {"@id": "k9", "@type": "result", "fin": None}}
+            (result,) = results
+            inner = result["message"]["result"]
+            assert (inner["@unread"], inner["box"], inner["read"]) == ("3", "chats", "false")
+            assert inner["forwarded"]["message"]["body"] == "message 5"
+            assert result["message"]["@id"] == "m-5"
+
+            # displayed clears Bob's unread count (no reply; the next pong proves it was handled)
+            await b.send({"message": {"@to": jid(alice), "displayed": {"@xmlns": "urn:xmpp:chat-markers:0", "@id": "m-5"}}})
+            await b.next_is_pong()
+            await b.send({"iq": {"@type": "set", "@id": "k10", "inbox": {"@queryid": "k10"}}})
+            *results, _ = await b.receive_until("iq")
+            assert results[0]["message"]["result"]["@unread"] == "0"
+
+            # history pages of two, newest page first, each oldest first
+            ids: list[str] = []
+            before = ""
+            while True:
+                await a.send(mam_query("q1", bob, max="2", before=before))
+                *page, fin = await a.receive_until("iq")
+                assert fin["iq"]["fin"] == {"@xmlns": "urn:xmpp:mam:2"} and fin["iq"]["@id"] == "q1"
+                if not page:
+                    break
+                ids = [m["message"]["result"]["forwarded"]["message"]["@id"] for m in page] + ids
+                before = page[0]["message"]["result"]["@id"]
+            assert ids == ["m-1", "m-2", "m-3", "m-4", "m-5"]
+
+
+def mam_query(query_id: str, other: User, *, max: str, before: str) -> dict[str, Any]:
+    return {
+        "iq": {
+            "@type": "set",
+            "@id": query_id,
+            "query": {
+                "@xmlns": "urn:xmpp:mam:2",
+                "@queryid": query_id,
+                "x": {
+                    "@xmlns": "jabber:x:data",
+                    "@type": "submit",
+                    "field": [
+                        {"@var": "FORM_TYPE", "value": "urn:xmpp:mam:2"},
+                        {"@var": "with", "value": jid(other)},
+                    ],
+                },
+                "set": {"@xmlns": "http://jabber.org/protocol/rsm", "max": max, "before": before},
+            },
+        }
+    }
+
+
+async def test_xml_mode_session_talks_to_a_json_client(chat: Chat, people: tuple[User, User]) -> None:
+    alice, bob = people
+    with trio.fail_after(60):
+        async with connect(chat.url, "xml") as a, signed_in(chat.url, bob) as b:
+            assert a.ws.subprotocol == "xmpp"
+            await a.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="duolicious.app" version="1.0"/>')
+            assert (await a.receive()).startswith('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" version="1.0" id="')
+            assert "<mechanism>PLAIN</mechanism>" in await a.receive()
+            await a.send(f'<auth xmlns="{SASL}" mechanism="PLAIN">{plain(str(alice.uuid), alice.token)}</auth>')
+            assert await a.receive() == f'<success xmlns="{SASL}"/>'
+            await a.send('<iq xmlns="jabber:client" type="set" id="bind_1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>phone</resource></bind></iq>')
+            assert await a.receive() == f'<iq type="result" id="bind_1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><jid>{jid(alice)}</jid></bind></iq>'
+            await a.send('<iq xmlns="jabber:client" type="set" id="sess_1"><session xmlns="urn:ietf:params:xml:ns:xmpp-session"/></iq>')
+            assert await a.receive() == '<iq type="result" id="sess_1"/>'
+            await a.send(f'<message xmlns="jabber:client" type="chat" to="{jid(bob)}" id="x-1"><body>hello &amp; welcome</body></message>')
+            assert await a.receive() == '<duo_message_delivered id="x-1"/>'
+            assert await b.receive() == incoming(alice, bob, "x-1", "hello & welcome")
+            await b.message(alice, "j-1", "hi <there>")
+            assert await b.receive() == {"duo_message_delivered": {"@id": "j-1"}}
+            assert await a.receive() == (
+                f'<message xmlns="jabber:client" from="{jid(bob)}" to="{jid(alice)}" id="j-1" type="chat">'
+                '<body>hi &lt;there&gt;</body><request xmlns="urn:xmpp:receipts"/></message>'
+            )
+        # no subprotocol at all is XML mode too
+        async with connect(chat.url, "xml", protocols=[]) as c:
+            await c.send("<duo_ping/>")
+            assert await c.receive() == '<duo_pong preferred_interval="10000" preferred_timeout="5000" />'
+
+
+async def test_typing_and_online_status(chat: Chat, people: tuple[User, User]) -> None:
+    alice, bob = people
+    with trio.fail_after(60):
+        async with signed_in(chat.url, bob) as b:
+            async with signed_in(chat.url, alice) as a:
+                await b.send({"duo_subscribe_online": {"@uuid": str(alice.uuid)}})
+                assert await b.receive() == {"duo_subscribe_successful": {"@uuid": str(alice.uuid)}}
+                assert await b.receive() == {"duo_online_event": {"@uuid": str(alice.uuid), "@status": "online"}}
+                await a.send({"message": {"@xmlns": "jabber:client", "@type": "typing", "@to": jid(bob), "@id": "t-3"}})
+                assert await b.receive() == {
+                    "message": {"@xmlns": "jabber:client", "@from": jid(alice), "@to": jid(bob), "@id": "t-3", "@type": "typing"}
+                }
+            assert await b.receive() == {"duo_online_event": {"@uuid": str(alice.uuid), "@status": "online-recently"}}
+            await b.send({"duo_unsubscribe_online": {"@uuid": str(alice.uuid)}})
+            assert await b.receive() == {"duo_unsubscribe_successful": {"@uuid": str(alice.uuid)}}
+            async with signed_in(chat.url, alice):
+                await b.next_is_pong()  # unsubscribed: no online event came before the pong
+            unknown = "00000000-0000-4000-8000-000000000000"
+            await b.send({"duo_subscribe_online": {"@uuid": unknown}})
+            assert await b.receive() == {"duo_subscribe_unsuccessful": {"@uuid": unknown}}
+            await b.send({"duo_subscribe_online": {"@uuid": "not-a-uuid"}})
+            assert await b.receive() == {"duo_subscribe_unsuccessful": {"@uuid": "not-a-uuid"}}
+
+
+async def test_rejections(chat: Chat, people: tuple[User, User], svc: Services) -> None:
+    alice, bob = people
+    carol = await onboarded_user(svc, "Carol")
+    with trio.fail_after(60):
+        async with signed_in(chat.url, alice) as a, signed_in(chat.url, carol) as c:
+            await a.message(bob, "long", "x" * 5001)
+            assert await a.receive() == {"duo_message_too_long": {"@id": "long"}}
+            await a.message(bob, "rude", "you are a whore")
+            assert await a.receive() == {"duo_message_blocked": {"@id": "rude", "@reason": "offensive"}}
+            await a.message(bob, "spam", "You should join discord.gg/spaghetti")
+            assert await a.receive() == {"duo_message_blocked": {"@id": "spam", "@reason": "spam"}}
+            await a.message(bob, "first", "Do you like hiking in the mountains?")
+            assert await a.receive() == {"duo_message_delivered": {"@id": "first"}}
+            await c.message(bob, "copy", "Do you like hiking in the mountains??")
+            assert await c.receive() == {"duo_message_not_unique": {"@id": "copy"}}
+
+            # Bob blocks Carol: her messages and typing are refused without a reason
+            await svc.db.execute(
+                "INSERT INTO skipped (subject_person_id, object_person_id) VALUES ($1, $2)", bob.person_id, carol.person_id
+            )
+            await c.message(bob, "blocked", "hello?")
+            assert await c.receive() == {"duo_message_blocked": {"@id": "blocked"}}
+            await c.send({"message": {"@xmlns": "jabber:client", "@type": "typing", "@to": jid(bob), "@id": "t-1"}})
+            assert await c.receive() == {"duo_message_blocked": {"@id": "t-1"}}
+
+            # Alice has started 10 conversations today: at level 1 the next intro is refused
+            others = [await onboarded_user(svc, f"P{n}") for n in range(9)]
+            await svc.db.execute(
+                "INSERT INTO messaged (subject_person_id, object_person_id) SELECT $1, unnest($2::int[])",
+                alice.person_id,
+                [o.person_id for o in others],
+            )
+            dave = await onboarded_user(svc, "Dave")
+            await a.message(dave, "limit", "A brand new question for you")
+            assert await a.receive() == {
+                "duo_message_blocked": {"@id": "limit", "@reason": "rate-limited-1day", "@subreason": "unverified-basics"}
+            }
+
+
+async def test_bad_frames_are_ignored_and_binary_closes(chat: Chat, people: tuple[User, User]) -> None:
+    alice, bob = people
+    with trio.fail_after(30):
+        async with signed_in(chat.url, alice) as a:
+            for frame in ("not json", "[]", '"x"', "null", "{}", '{"a": 1, "b": 2}', '{"presence": null}',
+                          '{"message": {"@xmlns": "jabber:client", "@type": "chat", "@id": "m", "body": "no to"}}',
+                          '{"message": {"@xmlns": "jabber:client", "@type": "chat", "@to": "nobody", "@id": "m", "body": "x"}}'):
+                await a.ws.send_message(frame)
+            await a.next_is_pong()
+            await a.message(bob, "still-ok", "the connection survived")
+            assert await a.receive() == {"duo_message_delivered": {"@id": "still-ok"}}
+            await a.ws.send_message(b"\x00binary")
+            assert await a.closed_with() == 1003
+
+
+async def test_deleting_the_account_ends_its_chat_sessions(
+    chat: Chat, people: tuple[User, User], client: httpx.AsyncClient
+) -> None:
+    alice, _ = people
+    with trio.fail_after(30):
+        async with signed_in(chat.url, alice) as a:
+            r = await client.delete("/account", headers=alice.headers)
+            assert r.status_code == 200, r.text
+            assert await a.closed_with() == 1008
+
+
+async def test_shutdown_closes_sessions_with_1001(chat: Chat, people: tuple[User, User]) -> None:
+    alice, _ = people
+    with trio.fail_after(30):
+        async with signed_in(chat.url, alice) as a:
+            chat.shutdown.set()
+            assert await a.closed_with() == 1001
