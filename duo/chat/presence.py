@@ -74,7 +74,12 @@ class Disconnected:
     person: str
 
 
-PresenceMsg = Connected | Disconnected
+@attrs.frozen
+class Flush:
+    """Write the pending last-online times now (a call: returns once they are written)."""
+
+
+PresenceMsg = Connected | Disconnected | Flush
 
 
 class Presence:
@@ -94,6 +99,10 @@ class Presence:
             self._hub.leave(topic, session)
         session.online.clear()
         self._cast(Disconnected(person))
+
+    async def flush(self) -> None:
+        """Everything announced so far is in ``person.last_online_time`` when this returns."""
+        await self._ref.call(Flush())
 
     def _cast(self, msg: PresenceMsg) -> None:
         try:
@@ -161,7 +170,7 @@ async def start_presence(
             people, state.seen = state.seen, set()
             await store.touch_last_online(db, list(people), now())
 
-    def note(msg: PresenceMsg) -> st.OnlineStatus:
+    def note(msg: Connected | Disconnected) -> st.OnlineStatus:
         count = state.connections.get(msg.person, 0)
         state.seen.add(msg.person)
         if isinstance(msg, Connected):
@@ -184,7 +193,12 @@ async def start_presence(
                 except trio.EndOfChannel:
                     await flush()
                     return
-                await announce(envelope.msg.person, note(envelope.msg))
+                msg = envelope.msg
+                if isinstance(msg, Flush):
+                    await flush()
+                    envelope.reply(None)
+                    continue
+                await announce(msg.person, note(msg))
                 flush_at = min(flush_at, trio.current_time() + FLUSH_SECONDS)
             if trio.current_time() >= heartbeat_at:
                 heartbeat_at = trio.current_time() + HEARTBEAT_SECONDS
