@@ -98,7 +98,7 @@ async def trim_to_quota(conn: Connection, person_ids: list[int]) -> None:
         """WITH ranked AS (
                SELECT pc.person_id, pc.club_name,
                       row_number() OVER (PARTITION BY pc.person_id ORDER BY c.count_members, c.name) AS rank,
-                      CASE WHEN p.has_gold THEN $2 ELSE $3 END AS quota
+                      CASE WHEN p.has_gold THEN $2::int ELSE $3::int END AS quota
                FROM person_club pc
                JOIN club c ON c.name = pc.club_name
                JOIN person p ON p.id = pc.person_id

@@ -43,7 +43,7 @@ async def ban_person(conn: Connection, person_id: int, now: dt.datetime) -> None
     banned (``ip_address`` NULL): no address is blocked for everyone else."""
     await conn.execute(
         f"""INSERT INTO banned_person (normalized_email, ip_address, banned_at, expires_at, report_reasons)
-            SELECT p.normalized_email, ips.ip_address, $2, $2 + interval '{BAN_LIFETIME}',
+            SELECT p.normalized_email, ips.ip_address, $2::timestamptz, $2::timestamptz + interval '{BAN_LIFETIME}',
                    ARRAY(SELECT report_reason FROM skipped
                          WHERE object_person_id = p.id AND report_reason <> ''
                          ORDER BY created_at, subject_person_id)
