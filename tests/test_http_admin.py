@@ -219,3 +219,17 @@ async def test_expired_photo_token_and_missing_photo(client: httpx.AsyncClient, 
         assert await svc.db.fetchval("SELECT count(*) FROM photo") == 1
         assert await svc.db.fetchval("SELECT count(*) FROM banned_photo_hash") == 0
         assert await svc.db.fetchval("SELECT count(*) FROM deleted_photo_admin_token") == 2
+
+
+async def test_new_routes_are_in_the_openapi_document(client: httpx.AsyncClient) -> None:
+    with trio.fail_after(20):
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        for path, method in (
+            ("/admin/ban-link/{token}", "get"), ("/admin/ban/{token}", "get"),
+            ("/admin/delete-photo-link/{token}", "get"), ("/admin/delete-photo/{token}", "get"),
+            ("/revenuecat", "post"), ("/verification-selfie", "post"), ("/verify", "post"),
+            ("/check-verification", "get"),
+        ):
+            assert method in paths[path], path
+        assert "security" not in paths["/admin/ban/{token}"]["get"]
+        assert paths["/verify"]["post"]["security"] == [{"bearer": []}]
