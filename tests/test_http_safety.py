@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+import httpx
 import trio
 
 from duo.actors.blocklist import BlockListHolder, refresh_once
@@ -25,11 +26,16 @@ async def behind_proxy(svc: Services, tmp_path: Path) -> Services:
     return attrs.evolve(svc, config=attrs.evolve(svc.config, http=http), ip_blocked=holder.blocked)
 
 
+async def request_otp(client: httpx.AsyncClient, email: str) -> str:
+    r = await client.post("/request-otp", json={"email": email}, headers={"X-Forwarded-For": CLEAN})
+    assert r.status_code == 200, r.text
+    return str(r.json()["session_token"])
+
+
 async def test_every_otp_step_refuses_a_listed_address(svc: Services, tmp_path: Path) -> None:
     with trio.fail_after(30):
         async with serve(await behind_proxy(svc, tmp_path)) as client:
-            r = await client.post("/request-otp", json={"email": "ip@example.com"}, headers={"X-Forwarded-For": CLEAN})
-            token = r.json()["session_token"]
+            token = await request_otp(client, "ip@example.com")
             before = await svc.db.fetchrow("SELECT otp_expiry, signed_in, host(ip_address) AS ip FROM duo_session")
 
             for path, body in (("/resend-otp", None), ("/check-otp", {"otp": "000000"})):
@@ -45,8 +51,7 @@ async def test_every_otp_step_refuses_a_listed_address(svc: Services, tmp_path: 
 async def test_resend_otp_refuses_a_ban_that_came_after_the_request(svc: Services, tmp_path: Path) -> None:
     with trio.fail_after(30):
         async with serve(await behind_proxy(svc, tmp_path)) as client:
-            r = await client.post("/request-otp", json={"email": "later@example.com"}, headers={"X-Forwarded-For": CLEAN})
-            token = r.json()["session_token"]
+            token = await request_otp(client, "later@example.com")
             otp = await svc.db.fetchval("SELECT otp_expiry FROM duo_session")
             await svc.db.execute(
                 "INSERT INTO banned_person (normalized_email, ip_address) VALUES ('someone-else@example.com', $1)", CLEAN

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Awaitable, Callable
 
 from quart import Blueprint
 
@@ -20,6 +21,7 @@ from duo.kicks import end_chat_sessions
 from duo.person_events import recompute_verification_level, reset_last_event
 from duo.sql import account_deletion
 from duo.sql import admin as sql
+from duo.sql.database import Database
 
 bp = Blueprint("admin", __name__)
 
@@ -27,6 +29,8 @@ BAN_LINK_FAILED = "Invalid token. User might have already been banned"
 BAN_FAILED = "Ban failed; User already banned or token invalid"
 PHOTO_LINK_FAILED = "Invalid token"
 PHOTO_FAILED = "Photo deletion failed"
+
+TokenCheck = Callable[[Database, uuid.UUID], Awaitable[bool]]
 
 
 def _token(value: str, failure: str) -> uuid.UUID:
@@ -36,19 +40,20 @@ def _token(value: str, failure: str) -> uuid.UUID:
         raise HttpError(400, failure) from None
 
 
-def _confirmation(ctx: Ctx, action: str, what: str, token: uuid.UUID) -> str:
-    url = f"{ctx.svc.config.public_url}/admin/{action}/{token}"
-    return f'<a href="{html.escape(url)}">Click to confirm {what} (token {html.escape(str(token))})</a>'
+async def _link_page(ctx: Ctx, token: str, known: TokenCheck, action: str, what: str, failure: str) -> str:
+    """A confirmation link to ``/admin/<action>/<token>`` for a token ``known`` admits."""
+    wanted = _token(token, failure)
+    if not await known(ctx.svc.db, wanted):
+        raise HttpError(401, failure)
+    url = f"{ctx.svc.config.public_url}/admin/{action}/{wanted}"
+    return f'<a href="{html.escape(url)}">Click to confirm {what} (token {html.escape(str(wanted))})</a>'
 
 
 @bp.get("/admin/ban-link/<token>")
 @endpoint(auth=None)
 async def admin_ban_link(ctx: Ctx, token: str) -> str:
     """Confirmation page of a ban; changes nothing."""
-    wanted = _token(token, BAN_LINK_FAILED)
-    if not await sql.ban_token_known(ctx.svc.db, wanted):
-        raise HttpError(401, BAN_LINK_FAILED)
-    return _confirmation(ctx, "ban", "the ban", wanted)
+    return await _link_page(ctx, token, sql.ban_token_known, "ban", "the ban", BAN_LINK_FAILED)
 
 
 @bp.get("/admin/ban/<token>")
@@ -58,7 +63,7 @@ async def admin_ban(ctx: Ctx, token: str) -> str:
     wanted = _token(token, BAN_FAILED)
     now = ctx.svc.now()
     async with ctx.svc.db.transaction() as conn:
-        person_id = await sql.consume_ban_token(conn, wanted, now)
+        person_id = await sql.consume_token(conn, "banned_person_admin_token", wanted, now)
         if person_id is None:
             raise HttpError(401, BAN_FAILED)
         await sql.ban_person(conn, person_id, now)
@@ -73,10 +78,9 @@ async def admin_ban(ctx: Ctx, token: str) -> str:
 @endpoint(auth=None)
 async def admin_delete_photo_link(ctx: Ctx, token: str) -> str:
     """Confirmation page of a photo deletion; changes nothing."""
-    wanted = _token(token, PHOTO_LINK_FAILED)
-    if not await sql.photo_token_known(ctx.svc.db, wanted):
-        raise HttpError(401, PHOTO_LINK_FAILED)
-    return _confirmation(ctx, "delete-photo", "the photo deletion", wanted)
+    return await _link_page(
+        ctx, token, sql.photo_token_known, "delete-photo", "the photo deletion", PHOTO_LINK_FAILED
+    )
 
 
 @bp.get("/admin/delete-photo/<token>")
@@ -85,7 +89,7 @@ async def admin_delete_photo(ctx: Ctx, token: str) -> str:
     """Delete a reported photo and refuse the same image in future uploads."""
     wanted = _token(token, PHOTO_FAILED)
     async with ctx.svc.db.transaction() as conn:
-        photo_uuid = await sql.consume_photo_token(conn, wanted, ctx.svc.now())
+        photo_uuid = await sql.consume_token(conn, "deleted_photo_admin_token", wanted, ctx.svc.now())
         photo = None if photo_uuid is None else await sql.delete_photo(conn, photo_uuid)
         if photo_uuid is None or photo is None:  # rolled back: the token stays as it was
             raise HttpError(401, PHOTO_FAILED)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from duo.sql.database import Connection, Database
 
 BAN_LIFETIME = "1 month"
+
+TokenTable = Literal["banned_person_admin_token", "deleted_photo_admin_token"]
+TOKEN_NAMES: dict[TokenTable, str] = {"banned_person_admin_token": "person_id", "deleted_photo_admin_token": "photo_uuid"}
 
 
 async def ban_token_known(db: Database | Connection, token: uuid.UUID) -> bool:
@@ -27,14 +30,11 @@ async def photo_token_known(db: Database | Connection, token: uuid.UUID) -> bool
     return bool(await db.fetchval("SELECT 1 FROM deleted_photo_admin_token WHERE token = $1", token))
 
 
-async def consume_ban_token(conn: Connection, token: uuid.UUID, now: dt.datetime) -> int | None:
-    """Delete an unexpired ban token; the person it names, if any."""
-    person_id: int | None = await conn.fetchval(
-        "DELETE FROM banned_person_admin_token WHERE token = $1 AND expires_at > $2 RETURNING person_id",
-        token,
-        now,
+async def consume_token(conn: Connection, table: TokenTable, token: uuid.UUID, now: dt.datetime) -> Any:
+    """Delete an unexpired admin token; what it names (person id or photo id), or None."""
+    return await conn.fetchval(
+        f"DELETE FROM {table} WHERE token = $1 AND expires_at > $2 RETURNING {TOKEN_NAMES[table]}", token, now
     )
-    return person_id
 
 
 async def ban_person(conn: Connection, person_id: int, now: dt.datetime) -> None:
@@ -60,16 +60,6 @@ async def ban_person(conn: Connection, person_id: int, now: dt.datetime) -> None
         person_id,
         now,
     )
-
-
-async def consume_photo_token(conn: Connection, token: uuid.UUID, now: dt.datetime) -> str | None:
-    """Delete an unexpired photo-deletion token; the photo id it names."""
-    photo_uuid: str | None = await conn.fetchval(
-        "DELETE FROM deleted_photo_admin_token WHERE token = $1 AND expires_at > $2 RETURNING photo_uuid",
-        token,
-        now,
-    )
-    return photo_uuid
 
 
 async def delete_photo(conn: Connection, photo_uuid: str) -> dict[str, Any] | None:
