@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from duo.chat.jid import canonical_uuid
 from duo.chat.nodes import Node
-from duo.chat.protocol import MAX_FRAME_BYTES, Mode, allowed_before_auth, parse, render
+from duo.chat.protocol import MAX_FRAME_BYTES, Mode, parse, render
 from duo.chat.stanzas import (
     AUDIO_PLACEHOLDER_BODY,
     ArchivedMessage,
@@ -480,11 +480,6 @@ def test_auth_needs_the_sasl_namespace_and_ignores_the_mechanism() -> None:
     assert isinstance(parse(f"<auth>{CREDENTIALS}</auth>", "xml"), Ignorable)
     assert parse(f'<auth xmlns="{SASL}" mechanism="X">{CREDENTIALS}</auth>', "xml") == Auth(
         username=A, password="c0ffee")
-
-
-def test_only_open_auth_and_ping_are_handled_before_authentication() -> None:
-    allowed = {type(stanza) for _, _, stanza in INBOUND if allowed_before_auth(stanza)}
-    assert allowed == {StreamOpen, Auth, Ping}
 
 
 # --- §4 dispatch order and match rules -----------------------------------------------------
