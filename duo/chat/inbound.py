@@ -1,8 +1,7 @@
 """Which stanza a received element is (chat-protocol.md §4 dispatch order, §3 and §5 rules).
 
 ``recognise`` offers the element to the handlers' match rules in the order of the §4 table
-and builds the first stanza that claims it; the authentication gate (row 3) is the session's,
-via ``duo.chat.protocol.allowed_before_auth``. Where the reference server would end the
+and builds the first stanza that claims it; the authentication gate (row 3) is the session's. Where the reference server would end the
 connection on bad input (a non-UUID ``to``, a bad MAM ``before``/``max``), the frame is
 ignored instead, as decided.
 """

@@ -43,16 +43,16 @@ def _qname(name: str) -> tuple[str, str] | None:
 
 def _scalar(value: object) -> str:
     """A JSON scalar as the reference's XML generator writes it (None = empty)."""
+    if isinstance(value, str):
+        if _NOT_XML.search(value):
+            raise _Invalid("character not allowed in XML")
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    if isinstance(value, str):
-        if _NOT_XML.search(value):
-            raise _Invalid("character not allowed in XML")
-        return value
     raise _Invalid("object or array where a value is due")
 
 

@@ -1,10 +1,11 @@
 """The chat protocol core, sans-IO (chat-protocol.md §2–§6): text frame in, stanza out.
 
 The whole public surface: ``parse`` a received text frame into an inbound stanza (or why it
-is ignored, or that it ends the connection), ``render`` a server stanza as a text frame, and
-``allowed_before_auth`` for the §4 authentication gate. ``Mode`` is the connection's
-encoding, fixed by the WebSocket subprotocol (§1.2). No I/O, no clock, no randomness: ids
-such as a stream id or a MAM frame id are chosen by the caller and carried in the stanza.
+is ignored, or that it ends the connection) and ``render`` a server stanza as a text frame.
+``Mode`` is the connection's encoding, fixed by the WebSocket subprotocol (§1.2). The §4
+authentication gate (row 3) is the session's: it knows whether ``auth`` has succeeded.
+No I/O, no clock, no randomness: ids such as a stream id or a MAM frame id are chosen by
+the caller and carried in the stanza.
 """
 
 from __future__ import annotations
@@ -14,16 +15,7 @@ from typing import Literal
 from duo.chat.inbound import recognise
 from duo.chat.jsoncodec import read_json, write_json
 from duo.chat.outbound import shape
-from duo.chat.stanzas import (
-    Auth,
-    Fatal,
-    Ignorable,
-    Inbound,
-    Outbound,
-    Ping,
-    StreamClose,
-    StreamOpen,
-)
+from duo.chat.stanzas import Fatal, Ignorable, Inbound, Outbound, StreamClose
 from duo.chat.xmlcodec import read_xml, write_xml
 
 Mode = Literal["xml", "json"]
@@ -47,11 +39,6 @@ def render(stanza: Outbound, mode: Mode) -> str:
         return "</stream:stream>" if mode == "xml" else '{"stream": null}'
     element = shape(stanza)
     return write_xml(element) if mode == "xml" else write_json(element)
-
-
-def allowed_before_auth(stanza: Inbound) -> bool:
-    """§4 row 3: before ``auth`` succeeds only stream open, auth and ping are handled."""
-    return isinstance(stanza, StreamOpen | Auth | Ping)
 
 
 def _utf8_length(frame: str) -> int:
