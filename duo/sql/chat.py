@@ -78,7 +78,7 @@ async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.date
         """SELECT s.id,
                   (SELECT count(*) FROM (
                        SELECT 1 FROM messaged m
-                       WHERE m.subject_person_id = s.id AND m.created_at > $2 - interval '1 day'
+                       WHERE m.subject_person_id = s.id AND m.created_at > $2::timestamptz - interval '1 day'
                          AND NOT EXISTS (
                              SELECT 1 FROM messaged r
                              WHERE r.subject_person_id = m.object_person_id
@@ -86,9 +86,9 @@ async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.date
                        LIMIT 30) started) AS started,
                   (SELECT count(*) FROM skipped k JOIN person p ON p.id = k.subject_person_id
                    WHERE k.object_person_id = s.id AND k.reported
-                     AND k.created_at > $2 - interval '7 days' AND NOT 'bot' = ANY(p.roles)) AS reports,
+                     AND k.created_at > $2::timestamptz - interval '7 days' AND NOT 'bot' = ANY(p.roles)) AS reports,
                   (SELECT count(*) FROM rude_message r
-                   WHERE r.person_id = s.id AND r.created_at > $2 - interval '1 day') AS rude
+                   WHERE r.person_id = s.id AND r.created_at > $2::timestamptz - interval '1 day') AS rude
            FROM unnest($1::int[]) AS s(id)""",
         list(sender_ids),
         now,
@@ -99,7 +99,7 @@ async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.date
 async def recent_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> set[str]:
     """The hashes used within the last 7 days (§8.7)."""
     rows = await conn.fetch(
-        "SELECT hash FROM intro_hash WHERE hash = ANY($1::text[]) AND last_used_at > $2 - interval '7 days'",
+        "SELECT hash FROM intro_hash WHERE hash = ANY($1::text[]) AND last_used_at > $2::timestamptz - interval '7 days'",
         list(hashes),
         now,
     )
@@ -139,7 +139,7 @@ async def record_rude(conn: Connection, person_id: int, body: str, now: dt.datet
 async def touch_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> None:
     if hashes:
         await conn.execute(
-            """INSERT INTO intro_hash (hash, last_used_at) SELECT DISTINCT unnest($1::text[]), $2
+            """INSERT INTO intro_hash (hash, last_used_at) SELECT DISTINCT unnest($1::text[]), $2::timestamptz
                ON CONFLICT (hash) DO UPDATE SET last_used_at = EXCLUDED.last_used_at""",
             list(hashes),
             now,
