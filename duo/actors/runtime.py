@@ -14,7 +14,8 @@ Public API
   ``capacity``, ``policy`` (:class:`RestartPolicy`), ``manual_ack``, ``tier``.
 * :class:`ActorRef`: ``cast``, ``call`` (timeout optional), ``stop``, ``kill``,
   ``wait_stopped`` (returns the :data:`Reason`), ``monitor``/``demonitor`` (a :class:`Down`
-  message to another actor or a trio channel), ``reason``, ``stopping``, ``queued``.
+  message to another actor or a trio channel), ``watch``/``unwatch`` (a callback),
+  ``reason``, ``stopping``, ``queued``.
 * :class:`Registry` (``get_or_start(key, factory)`` starts at most one actor per key) and
   :class:`MultiRegistry` (``add(key, ref)``, ``lookup(key) -> list[ref]``); entries go
   when their actors end.
@@ -48,28 +49,63 @@ Model
   is queued; ``Shutdown.CANCEL`` cancels it at once. Whatever is still running when the
   grace period ends is cancelled, and calls still waiting fail with :class:`ActorStopped`.
 
-All timing uses ``trio.current_time()``, so tests run on trio's MockClock.
+All timing uses ``trio.current_time()``, so tests run on trio's MockClock. An idle actor
+costs about 4 KiB (``bench/actors.py``).
+
+Chat, for example::
+
+    rooms = await root.start_supervisor("rooms")          # started first: stopped last
+    sessions = await root.start_supervisor("sessions")
+    by_person: MultiRegistry[UUID, Frame, None] = MultiRegistry()
+    by_conversation: Registry[str, RoomMsg, None] = Registry()
+
+    async def websocket_handler(ws):                      # owns its session
+        async with sessions.spawn(session_actor(ws), name=f"session {uuid}",
+                                  restart=Restart.TEMPORARY, shutdown=Shutdown.CANCEL,
+                                  capacity=64, overflow=Overflow.DISCONNECT) as ref:
+            by_person.add(uuid, ref)
+            async for frame in ws:                        # cancelled if the session ends
+                ref.cast(frame)
+
+    room = await by_conversation.get_or_start(key, lambda: rooms.start(
+        f"room {key}", room_actor(key), restart=Restart.TRANSIENT))
 """
 
 from __future__ import annotations
 
-import collections
 import enum
 import itertools
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypedDict, TypeVar, Unpack
 
 import attrs
 import trio
 
+from duo.actors.errors import (
+    ActorCrashed,
+    ActorError,
+    ActorEscalation,
+    ActorStopped,
+    ActorTimeout,
+    MailboxFull,
+)
+from duo.actors.mailbox import Envelope, Inbox, Mailbox, Overflow, _Reply
+from duo.actors.registry import MultiRegistry, Registry
+
+__all__ = [
+    "KILLED", "NORMAL", "OVERFLOW", "STOPPED", "ActorCrashed", "ActorError",
+    "ActorEscalation", "ActorFn", "ActorRef", "ActorStopped", "ActorTimeout", "Down",
+    "Envelope", "Inbox", "MailboxFull", "MultiRegistry", "Options", "Overflow", "Reason",
+    "Registry", "Restart", "RestartPolicy", "Shutdown", "Supervisor", "open_supervisor",
+]
+
 log = logging.getLogger("duo.actors")
 
 M = TypeVar("M")
 R = TypeVar("R")
-K = TypeVar("K", bound=Hashable)
 
 NORMAL = "normal"  # the actor returned on its own
 STOPPED = "stopped"  # stopped on request (drained, or cancelled by Shutdown.CANCEL)
@@ -78,39 +114,6 @@ OVERFLOW = "overflow"  # a slow consumer disconnected by Overflow.DISCONNECT
 
 Reason = str | BaseException
 """Why an actor ended: one of the strings above, or the exception it crashed with."""
-
-
-class ActorError(Exception):
-    """Base class of the runtime's errors."""
-
-
-class ActorTimeout(ActorError):
-    """A :meth:`ActorRef.call` got no reply within its timeout."""
-
-    def __init__(self, actor: str, timeout: float) -> None:
-        super().__init__(f"actor {actor!r} did not reply within {timeout}s")
-        self.actor = actor
-        self.timeout = timeout
-
-
-class MailboxFull(ActorError):
-    """:meth:`ActorRef.cast` found the mailbox at capacity (the message was not queued)."""
-
-
-class ActorStopped(ActorError):
-    """The actor is stopping or stopped and takes no new messages."""
-
-
-class ActorCrashed(ActorError):
-    """The actor crashed while handling this call, or before it was ready."""
-
-
-class ActorEscalation(ActorError):
-    """An actor crashed more often than its :class:`RestartPolicy` allows."""
-
-    def __init__(self, actor: str, restarts: int, window: float) -> None:
-        super().__init__(f"actor {actor!r} crashed {restarts} times within {window}s; giving up")
-        self.actor = actor
 
 
 class Restart(enum.Enum):
@@ -126,14 +129,6 @@ class Shutdown(enum.Enum):
 
     DRAIN = "drain"  # close the mailbox, let it finish what is queued (within the grace)
     CANCEL = "cancel"  # cancel at once (sessions: nothing queued is worth waiting for)
-
-
-class Overflow(enum.Enum):
-    """What :meth:`ActorRef.cast` does when the mailbox is full."""
-
-    RAISE = "raise"  # MailboxFull; the sender decides
-    DROP_OLDEST = "drop_oldest"  # make room by dropping the oldest queued message
-    DISCONNECT = "disconnect"  # a slow consumer: stop the actor with reason "overflow"
 
 
 @attrs.frozen
@@ -186,296 +181,6 @@ class Down:
 
     ref: ActorRef[Any, Any]
     reason: Reason
-
-
-class _Reply(Generic[R]):
-    """One-shot reply slot of a call: written once by the actor, read by the caller."""
-
-    __slots__ = ("event", "abandoned", "_value", "_error")
-
-    def __init__(self) -> None:
-        self.event = trio.Event()
-        self.abandoned = False  # the caller stopped waiting
-        self._value: R | None = None
-        self._error: BaseException | None = None
-
-    @property
-    def answered(self) -> bool:
-        return self.event.is_set()
-
-    def set(self, value: R | None, error: BaseException | None) -> None:
-        if self.event.is_set():
-            raise RuntimeError("call already answered")
-        self._value, self._error = value, error
-        self.event.set()
-
-    def unwrap(self) -> R:
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]  # None only if R admits None
-
-
-class Envelope(Generic[M, R]):
-    """A message as the actor receives it.
-
-    An envelope is *pending* from delivery until it is settled: a call by
-    :meth:`reply`/:meth:`fail`; a cast by :meth:`ack` if the actor was started with
-    ``manual_ack=True``, else as soon as it is received. If the actor crashes, pending
-    casts are delivered again to its next incarnation (at-least-once; up to
-    :attr:`RestartPolicy.max_deliveries`) and pending calls fail with
-    :class:`ActorCrashed` (the caller is waiting and decides itself whether to retry).
-    So by default a crash loses only the cast being handled, never the queue behind it;
-    actors that must not lose work (the mailer) ack manually.
-    """
-
-    __slots__ = ("msg", "deliveries", "_reply", "_settled")
-
-    def __init__(self, msg: M, reply: _Reply[R] | None) -> None:
-        self.msg = msg
-        self.deliveries = 0  # times handed to an actor; > 1 means redelivered
-        self._reply = reply
-        self._settled = False
-
-    @property
-    def is_call(self) -> bool:
-        return self._reply is not None
-
-    @property
-    def abandoned(self) -> bool:
-        """The caller gave up waiting (timeout, cancelled); the actor may skip the work."""
-        return self._reply is not None and self._reply.abandoned
-
-    def reply(self, value: R) -> None:
-        """Answer a call (settles the envelope)."""
-        if self._reply is None:
-            raise RuntimeError("reply() on a cast")
-        self._settled = True
-        self._reply.set(value, None)
-
-    def fail(self, error: BaseException) -> None:
-        """Answer a call with an exception the caller will see raised."""
-        if self._reply is None:
-            raise RuntimeError("fail() on a cast")
-        self._settled = True
-        self._reply.set(None, error)
-
-    def ack(self) -> None:
-        """Mark a cast as done: it will not be redelivered after a crash."""
-        self._settled = True
-
-    def _fail_if_waiting(self, error: BaseException) -> None:
-        if self._reply is not None and not self._reply.answered:
-            self._settled = True
-            self._reply.set(None, error)
-
-
-class Mailbox(Generic[M, R]):
-    """The bounded queue of one actor, outliving its crashes.
-
-    Built for many idle actors: the queue deque exists only while messages are queued, a
-    waiting receiver is a bare task reference, waiting senders (calls) get a parking lot
-    only when one waits.
-    """
-
-    __slots__ = (
-        "name", "capacity", "overflow", "manual_ack", "closed",
-        "_queue", "_redeliver", "_pending", "_receiver", "_senders",
-    )
-
-    def __init__(self, name: str, capacity: int, overflow: Overflow, manual_ack: bool) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self.name = name
-        self.capacity = capacity
-        self.overflow = overflow
-        self.manual_ack = manual_ack
-        self.closed = False  # set by close(): the actor is stopping
-        self._queue: collections.deque[Envelope[M, R]] | None = None
-        self._redeliver: list[Envelope[M, R]] = []  # front of the queue after a crash
-        self._pending: list[Envelope[M, R]] = []  # delivered, not settled
-        self._receiver: trio.lowlevel.Task | None = None
-        self._senders: trio.lowlevel.ParkingLot | None = None
-
-    def queued(self) -> int:
-        """Messages waiting for the actor, including those to be redelivered."""
-        return len(self._queue or ()) + len(self._redeliver)
-
-    def close(self) -> None:
-        """Refuse new messages; the actor sees end-of-mailbox once the queue is empty."""
-        self.closed = True
-        self._wake_receiver()
-        if self._senders is not None:
-            self._senders.unpark_all()
-
-    # -- sender side ----------------------------------------------------------------------
-    def put_nowait(self, envelope: Envelope[M, R]) -> bool:
-        """Queue ``envelope`` or apply the overflow policy; False: disconnect the actor."""
-        if self.closed:
-            raise ActorStopped(f"actor {self.name!r} is stopped")
-        if len(self._queue or ()) >= self.capacity:
-            if self.overflow is Overflow.RAISE:
-                raise MailboxFull(f"mailbox of actor {self.name!r} is full")
-            if self.overflow is Overflow.DISCONNECT:
-                return False
-            assert self._queue is not None
-            self._queue.popleft()._fail_if_waiting(MailboxFull(f"mailbox of {self.name!r} overflowed"))
-        self._append(envelope)
-        return True
-
-    async def put(self, envelope: Envelope[M, R]) -> None:
-        """Queue ``envelope``, waiting for room in a full mailbox."""
-        await trio.lowlevel.checkpoint_if_cancelled()
-        while not self.closed and len(self._queue or ()) >= self.capacity:
-            if self._senders is None:
-                self._senders = trio.lowlevel.ParkingLot()
-            await self._senders.park()
-        if self.closed:
-            raise ActorStopped(f"actor {self.name!r} is stopped")
-        self._append(envelope)
-        await trio.lowlevel.cancel_shielded_checkpoint()
-
-    def _append(self, envelope: Envelope[M, R]) -> None:
-        if self._queue is None:
-            self._queue = collections.deque()
-        self._queue.append(envelope)
-        self._wake_receiver()
-
-    def _wake_receiver(self) -> None:
-        if self._receiver is not None:
-            task, self._receiver = self._receiver, None
-            trio.lowlevel.reschedule(task)
-
-    # -- actor side -----------------------------------------------------------------------
-    def _take(self) -> Envelope[M, R] | None:
-        """The next live envelope, None if there is none yet; EndOfChannel once closed."""
-        while True:
-            if self._redeliver:
-                envelope = self._redeliver.pop(0)
-            elif self._queue:
-                envelope = self._queue.popleft()
-                if not self._queue:
-                    self._queue = None  # an idle actor keeps no deque
-                if self._senders is not None:
-                    self._senders.unpark()
-            elif self.closed:
-                raise trio.EndOfChannel
-            else:
-                return None
-            if not envelope.abandoned:  # nobody waits for an abandoned call: skip it
-                return self._deliver(envelope)
-
-    def _deliver(self, envelope: Envelope[M, R]) -> Envelope[M, R]:
-        if self._pending:
-            self._pending = [e for e in self._pending if not e._settled and not e.abandoned]
-        envelope.deliveries += 1
-        if not self.manual_ack and envelope._reply is None:
-            envelope._settled = True  # at-most-once: taking a cast is handling it
-        else:
-            self._pending.append(envelope)
-        return envelope
-
-    def receive_nowait(self) -> Envelope[M, R]:
-        """Next message without waiting; raises ``trio.WouldBlock`` or ``trio.EndOfChannel``."""
-        envelope = self._take()
-        if envelope is None:
-            raise trio.WouldBlock
-        return envelope
-
-    async def receive(self) -> Envelope[M, R]:
-        """Next message; raises ``trio.EndOfChannel`` once stopped and drained."""
-        await trio.lowlevel.checkpoint_if_cancelled()
-        while True:
-            envelope = self._take()
-            if envelope is not None:
-                await trio.lowlevel.cancel_shielded_checkpoint()
-                return envelope
-            if self._receiver is not None:
-                raise RuntimeError(f"actor {self.name!r}: two tasks receive from one mailbox")
-            self._receiver = trio.lowlevel.current_task()
-
-            def abort(_: Any) -> trio.lowlevel.Abort:
-                self._receiver = None
-                return trio.lowlevel.Abort.SUCCEEDED
-
-            await trio.lowlevel.wait_task_rescheduled(abort)
-
-    def receive_ready(self, limit: int) -> list[Envelope[M, R]]:
-        """Up to ``limit`` messages that are queued right now (for batching)."""
-        batch: list[Envelope[M, R]] = []
-        while len(batch) < limit:
-            try:
-                envelope = self._take()
-            except trio.EndOfChannel:
-                break
-            if envelope is None:
-                break
-            batch.append(envelope)
-        return batch
-
-    def _recover(self, policy: RestartPolicy) -> None:
-        """After a crash: requeue unsettled casts in order, fail unanswered calls."""
-        requeue: list[Envelope[M, R]] = []
-        for envelope in self._pending:
-            if envelope._settled:
-                continue
-            if envelope._reply is not None:
-                envelope._fail_if_waiting(ActorCrashed(f"actor {self.name!r} crashed"))
-            elif envelope.deliveries >= policy.max_deliveries:
-                log.error(
-                    "actor %r: dropping a message after %d deliveries that all crashed: %r",
-                    self.name,
-                    envelope.deliveries,
-                    envelope.msg,
-                )
-            else:
-                requeue.append(envelope)
-        self._pending = []
-        self._redeliver[:0] = requeue
-
-    def _discard(self) -> int:
-        """The actor ended for good: fail every waiting call, return the casts lost."""
-        self.close()
-        stopped = ActorStopped(f"actor {self.name!r} stopped")
-        lost = 0
-        for envelope in [*self._pending, *self._redeliver, *(self._queue or ())]:
-            if envelope._reply is not None:
-                envelope._fail_if_waiting(stopped)
-            elif not envelope._settled:
-                lost += 1
-        self._pending, self._redeliver, self._queue = [], [], None
-        return lost
-
-
-class Inbox(Generic[M, R]):
-    """What an actor sees of its mailbox: receiving only.
-
-    ``async for envelope in inbox`` ends when the actor is stopped and its queue is drained.
-    """
-
-    __slots__ = ("_mailbox", "name")
-
-    def __init__(self, mailbox: Mailbox[M, R]) -> None:
-        self._mailbox = mailbox
-        self.name = mailbox.name
-
-    async def receive(self) -> Envelope[M, R]:
-        return await self._mailbox.receive()
-
-    def receive_nowait(self) -> Envelope[M, R]:
-        return self._mailbox.receive_nowait()
-
-    def receive_ready(self, limit: int) -> list[Envelope[M, R]]:
-        """Up to ``limit`` messages that are queued right now (for batching)."""
-        return self._mailbox.receive_ready(limit)
-
-    def __aiter__(self) -> Inbox[M, R]:
-        return self
-
-    async def __anext__(self) -> Envelope[M, R]:
-        try:
-            return await self._mailbox.receive()
-        except trio.EndOfChannel:
-            raise StopAsyncIteration from None
 
 
 class ActorFn(Protocol[M, R]):
@@ -608,14 +313,18 @@ class ActorRef(Generic[M, R]):
             except (ActorError, trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
                 log.warning("monitor of %r missed its Down message (%s)", ref.name, reason)
 
-        self._watch(target, notify)
+        self.watch(target, notify)
 
     def demonitor(self, target: object) -> None:
         """Stop monitoring; a no-op if ``target`` does not monitor this actor."""
-        self._unwatch(target)
+        self.unwatch(target)
 
-    def _watch(self, key: object, watcher: Watcher) -> None:
-        """Call ``watcher(ref, reason)`` when the actor ends; at once if it has."""
+    def watch(self, key: object, watcher: Watcher) -> None:
+        """Call ``watcher(ref, reason)`` when the actor ends (at once if it has).
+
+        ``key`` identifies the watcher for :meth:`unwatch`; one watcher per key. Watchers
+        run synchronously as the actor ends, so they must not block or raise.
+        """
         if self.reason is not None:
             watcher(self, self.reason)
             return
@@ -623,7 +332,7 @@ class ActorRef(Generic[M, R]):
             self._watchers = {}
         self._watchers[key] = watcher
 
-    def _unwatch(self, key: object) -> None:
+    def unwatch(self, key: object) -> None:
         if self._watchers is not None:
             self._watchers.pop(key, None)
 
@@ -642,17 +351,20 @@ class ActorRef(Generic[M, R]):
 class _Ready:
     """The task status an incarnation sees: the first ``started()`` releases ``start()``."""
 
-    __slots__ = ("_outer", "_ref", "ready")
+    __slots__ = ("_outer", "_ref")
 
     def __init__(self, outer: trio.TaskStatus[ActorRef[Any, Any]], ref: ActorRef[Any, Any]) -> None:
-        self._outer = outer
-        self._ref = ref
-        self.ready = False
+        self._outer: trio.TaskStatus[ActorRef[Any, Any]] | None = outer
+        self._ref: ActorRef[Any, Any] | None = ref
+
+    @property
+    def ready(self) -> bool:
+        return self._outer is None
 
     def started(self, value: None = None) -> None:
-        if not self.ready:
-            self.ready = True
-            self._outer.started(self._ref)
+        if self._outer is not None and self._ref is not None:
+            outer, ref, self._outer, self._ref = self._outer, self._ref, None, None
+            outer.started(ref)  # and let go: trio's status object holds the start nursery
 
 
 class Supervisor:
@@ -717,11 +429,11 @@ class Supervisor:
         """
         ref = await self.start(name, actor, **options)
         with trio.CancelScope() as owned:
-            ref._watch(owned, lambda _ref, _reason: owned.cancel())
+            ref.watch(owned, lambda _ref, _reason: owned.cancel())
             try:
                 yield ref
             finally:
-                ref._unwatch(owned)
+                ref.unwatch(owned)
                 with trio.CancelScope(shield=True):
                     await ref.stop(self.grace if grace is None else grace)
         if owned.cancelled_caught and isinstance(ref.reason, BaseException):
@@ -785,18 +497,50 @@ class Supervisor:
         *,
         task_status: trio.TaskStatus[ActorRef[M, R]] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Run ``actor`` in this one task until it ends, restarting it by ``restart``."""
-        inbox = Inbox(ref._mailbox)
+        """Run ``actor`` in this one task until it ends, restarting it by ``restart``.
+
+        One flat function on purpose: its frame is what every idle actor keeps alive.
+        """
         ready = _Ready(task_status, ref)
+        del task_status  # it holds the start nursery; _Ready lets go of it once started
+        mailbox = ref._mailbox
         crashes: list[float] = []
         reason: Reason = ref._stop_reason
         self._children[ref.id] = ref
         try:
             with ref._scope:
-                reason = await self._run(ref, actor, inbox, ready, restart, policy, crashes)
-        except ActorEscalation as escalation:
-            reason = escalation
-            raise
+                while True:
+                    try:
+                        await actor(mailbox, task_status=ready)
+                    except Exception as exc:
+                        log.exception("actor %r crashed", ref.name)
+                        reason = exc
+                    else:
+                        if mailbox.closed:
+                            reason = STOPPED  # stopped and drained (or chose to finish)
+                            break
+                        if restart is not Restart.PERMANENT:
+                            reason = NORMAL
+                            break
+                        log.error("actor %r returned while its mailbox is open", ref.name)
+                        reason = ActorCrashed(f"permanent actor {ref.name!r} returned")
+                    mailbox._recover(policy.max_deliveries)
+                    if restart is Restart.TEMPORARY:
+                        break
+                    now = trio.current_time()
+                    crashes[:] = [t for t in crashes if t > now - policy.window_seconds]
+                    crashes.append(now)
+                    if len(crashes) > policy.max_restarts:
+                        escalation = ActorEscalation(ref.name, len(crashes), policy.window_seconds)
+                        escalation.__cause__ = reason if isinstance(reason, BaseException) else None
+                        reason = escalation
+                        if self.escalate or not ready.ready:
+                            raise escalation
+                        log.error("%s (supervisor %r carries on)", escalation, self.name)
+                        break
+                    delay = policy.backoff(len(crashes))
+                    log.info("actor %r restarting in %.3fs", ref.name, delay)
+                    await trio.sleep(delay)
         finally:
             if ref._scope.cancel_called and isinstance(reason, str):
                 reason = ref._stop_reason  # killed, whether or not it noticed
@@ -805,53 +549,8 @@ class Supervisor:
             if lost:
                 log.warning("actor %r ended (%s) with %d messages lost", ref.name, reason, lost)
         if not ready.ready:  # start() is waiting: tell it
-            if isinstance(reason, ActorError):
-                raise reason
             cause = reason if isinstance(reason, BaseException) else None
             raise ActorCrashed(f"actor {ref.name!r} ended before it was ready ({reason})") from cause
-
-    async def _run(
-        self,
-        ref: ActorRef[M, R],
-        actor: ActorFn[M, R],
-        inbox: Inbox[M, R],
-        ready: _Ready,
-        restart: Restart,
-        policy: RestartPolicy,
-        crashes: list[float],
-    ) -> Reason:
-        """The restart loop; returns the reason the actor ended for good."""
-        mailbox = ref._mailbox
-        while True:
-            reason: Reason
-            try:
-                await actor(inbox, task_status=ready)
-            except Exception as exc:
-                log.exception("actor %r crashed", ref.name)
-                reason = exc
-            else:
-                if mailbox.closed:
-                    return STOPPED  # stopped and drained (or chose to finish)
-                if restart is not Restart.PERMANENT:
-                    return NORMAL
-                log.error("actor %r returned while its mailbox is open", ref.name)
-                reason = ActorCrashed(f"permanent actor {ref.name!r} returned")
-            if restart is Restart.TEMPORARY:
-                mailbox._recover(policy)
-                return reason
-            mailbox._recover(policy)
-            now = trio.current_time()
-            crashes.append(now)
-            crashes[:] = [t for t in crashes if t > now - policy.window_seconds]
-            if len(crashes) > policy.max_restarts:
-                escalation = ActorEscalation(ref.name, len(crashes), policy.window_seconds)
-                if self.escalate or not ready.ready:
-                    raise escalation from (reason if isinstance(reason, BaseException) else None)
-                log.error("%s (supervisor %r carries on)", escalation, self.name)
-                return escalation
-            delay = policy.backoff(len(crashes))
-            log.info("actor %r restarting in %.3fs", ref.name, delay)
-            await trio.sleep(delay)
 
 
 @asynccontextmanager
@@ -872,85 +571,3 @@ async def open_supervisor(grace: float = 10.0, *, name: str = "root") -> AsyncIt
         finally:
             with trio.CancelScope(shield=True):
                 await supervisor.stop(grace)
-
-
-class Registry(Generic[K, M, R]):
-    """At most one actor per key (rooms by conversation); an entry goes when its actor ends."""
-
-    __slots__ = ("_refs", "_starting")
-
-    def __init__(self) -> None:
-        self._refs: dict[K, ActorRef[M, R]] = {}
-        self._starting: dict[K, trio.Event] = {}
-
-    def __len__(self) -> int:
-        return len(self._refs)
-
-    def get(self, key: K) -> ActorRef[M, R] | None:
-        """The live actor for ``key``, if any."""
-        ref = self._refs.get(key)
-        return None if ref is None or ref.stopping else ref
-
-    async def get_or_start(self, key: K, factory: Callable[[], Awaitable[ActorRef[M, R]]]) -> ActorRef[M, R]:
-        """The actor for ``key``, started with ``factory()`` if there is none.
-
-        Concurrent callers for one key wait for the one start (never two); an actor that
-        is stopping is waited out and replaced. An error from ``factory`` reaches the
-        caller that ran it; the others try again.
-        """
-        while True:
-            ref = self._refs.get(key)
-            if ref is not None:
-                if not ref.stopping:
-                    await trio.lowlevel.checkpoint()
-                    return ref
-                await ref.wait_stopped()
-                continue
-            starting = self._starting.get(key)
-            if starting is not None:
-                await starting.wait()
-                continue
-            self._starting[key] = starting = trio.Event()
-            try:
-                ref = await factory()
-            finally:
-                del self._starting[key]
-                starting.set()
-            self._refs[key] = ref
-            ref._watch(self, lambda ended, _reason: self._forget(key, ended))
-            return ref
-
-    def _forget(self, key: K, ref: ActorRef[M, R]) -> None:
-        if self._refs.get(key) is ref:
-            del self._refs[key]
-
-
-class MultiRegistry(Generic[K, M, R]):
-    """Several actors per key (sessions by person); an entry goes when its actor ends."""
-
-    __slots__ = ("_refs",)
-
-    def __init__(self) -> None:
-        self._refs: dict[K, list[ActorRef[M, R]]] = {}
-
-    def __len__(self) -> int:
-        """Keys with at least one actor."""
-        return len(self._refs)
-
-    def add(self, key: K, ref: ActorRef[M, R]) -> None:
-        """Register ``ref`` under ``key`` until it ends."""
-        if ref.reason is not None:
-            return
-        self._refs.setdefault(key, []).append(ref)
-        ref._watch(self, lambda ended, _reason: self._forget(key, ended))
-
-    def lookup(self, key: K) -> list[ActorRef[M, R]]:
-        """The live actors registered under ``key`` (a copy)."""
-        return [ref for ref in self._refs.get(key, ()) if not ref.stopping]
-
-    def _forget(self, key: K, ref: ActorRef[M, R]) -> None:
-        refs = self._refs.get(key)
-        if refs is not None and ref in refs:
-            refs.remove(ref)
-            if not refs:
-                del self._refs[key]
