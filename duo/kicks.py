@@ -14,4 +14,4 @@ from duo.services import Services
 
 async def end_chat_sessions(services: Services, person_uuid: str) -> None:
     """Close every open chat connection of ``person_uuid``, in any process (called after commit)."""
-    services.end_chat_sessions(person_uuid)
+    await services.end_chat_sessions(person_uuid)

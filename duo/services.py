@@ -26,7 +26,7 @@ def _nothing_blocked(ip: str) -> bool:
     return False
 
 
-def _no_chat(person_uuid: str) -> None:
+async def _no_chat(person_uuid: str) -> None:
     """Without chat running there are no chat sessions to end."""
 
 
@@ -39,5 +39,5 @@ class Services:
     send_mail: Callable[[Mail], Awaitable[None]]  # queue a mail for the mailer actor
     media: Media  # photo rendering and audio transcoding
     ip_blocked: Callable[[str], bool] = _nothing_blocked
-    end_chat_sessions: Callable[[str], None] = _no_chat  # account deleted/deactivated/banned
+    end_chat_sessions: Callable[[str], Awaitable[None]] = _no_chat  # account deleted/deactivated/banned
     now: Callable[[], dt.datetime] = utcnow

@@ -26,7 +26,6 @@ from duo.actors.media import start_media
 from duo.actors.persistence import start_persistence
 from duo.actors.runtime import open_supervisor
 from duo.aio import open_loop
-from duo.chat.hub import Hub
 from duo.chat.server import run_chat
 from duo.config import Config
 from duo.http.app import STATUS_AREAS, create_app
@@ -141,7 +140,6 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                         download=config.env == "prod",
                     )
                 )
-            hub = Hub()
             counter: Counter = MemoryCounter()
             if config.redis.url:
                 counter = RedisCounter(await exits.enter_async_context(open_redis(config.redis.url)))
@@ -153,13 +151,12 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                 send_mail=mail_sender(mailer),
                 media=media,
                 ip_blocked=blocklist.blocked,
-                end_chat_sessions=hub.kick,
             )
             await filters_ready.wait()
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_wait_for_signal, shutdown)
-                chat_binds = await nursery.start(run_chat, svc, hub, supervisor, shutdown)
+                chat_binds = await nursery.start(run_chat, svc, shutdown)
                 log.info("duo is serving chat on %s", ", ".join(chat_binds))
                 binds = await nursery.start(serve_http, svc, shutdown)
                 log.info("duo is serving HTTP on %s", ", ".join(binds))

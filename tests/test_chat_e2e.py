@@ -12,8 +12,6 @@ import httpx
 import pytest
 import trio
 
-from duo.actors.runtime import open_supervisor
-from duo.chat.hub import Hub
 from duo.chat.server import run_chat
 from duo.config import Config
 from duo.services import Services
@@ -39,10 +37,8 @@ class Chat:
 async def chat(svc: Services) -> AsyncIterator[Chat]:
     """Chat served for this test on its own port, stopped (1001 to everyone) afterwards."""
     shutdown = trio.Event()
-    hub = Hub()
-    svc.end_chat_sessions = hub.kick
-    async with open_supervisor(grace=5) as supervisor, trio.open_nursery() as nursery:
-        binds = await nursery.start(run_chat, svc, hub, supervisor, shutdown)
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(run_chat, svc, shutdown)
         try:
             yield Chat(binds[0].replace("0.0.0.0", "127.0.0.1"), shutdown)
         finally:

@@ -10,28 +10,17 @@ import trio.testing
 
 from duo.actors.runtime import open_supervisor
 from duo.chat import stanzas as st
-from duo.chat.hub import Delivery, Hub, online_topic
-from duo.chat.presence import HEARTBEAT_SECONDS, STATUS_TTL_SECONDS, MemoryStatus, start_presence
+from duo.chat.bus import MemoryBus, online_topic
+from duo.chat.payload import Rendered, decode, encode
+from duo.chat.presence import HEARTBEAT_SECONDS, STATUS_TTL_SECONDS, start_presence
 from duo.services import Services
 from tests.factories import onboarded_user
 
 OLD = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
 
-class Watcher:
-    """A listener on the hub that keeps what it is sent."""
-
-    def __init__(self) -> None:
-        self.got: list[Delivery] = []
-
-    def deliver(self, item: Delivery) -> None:
-        self.got.append(item)
-
-
-class Gone:
-    """What presence needs of a closing session: its status subscriptions."""
-
-    online: set[str] = set()
+def event(person: str, status: str) -> Rendered | None:
+    return decode(encode(st.OnlineEvent(uuid=person, status=status)))  # type: ignore[arg-type]
 
 
 async def test_status_heartbeat_and_last_online(svc: Services, mock_clock: trio.testing.MockClock) -> None:
@@ -39,42 +28,40 @@ async def test_status_heartbeat_and_last_online(svc: Services, mock_clock: trio.
     person = str(alice.uuid)
     await svc.db.execute("UPDATE person SET last_online_time = $1 WHERE id = $2", OLD, alice.person_id)
     clock = [dt.datetime(2025, 9, 27, 10, 0, tzinfo=dt.UTC)]
-    hub, watcher, statuses = Hub(), Watcher(), MemoryStatus()
-    hub.join(online_topic(person), watcher)
+    bus, got = MemoryBus(), []
 
     async def last_online() -> dt.datetime:
         return await svc.db.fetchval("SELECT last_online_time FROM person WHERE id = $1", alice.person_id)
 
     # the clock is mocked: this bounds virtual time (the jumps below add up to about 12 h)
     with trio.fail_after(2 * STATUS_TTL_SECONDS):
-        async with open_supervisor(grace=5) as supervisor:
-            presence = await start_presence(supervisor, hub, svc.db, statuses, lambda: clock[0])
+        async with bus.listen(online_topic(person), lambda p: got.append(decode(p))), open_supervisor(grace=5) as supervisor:
+            presence = await start_presence(supervisor, bus, svc.db, lambda: clock[0])
             presence.connected(person)
             await presence.flush()
-            assert watcher.got == [st.OnlineEvent(uuid=person, status="online")]
+            assert got == [event(person, "online")]
             assert await last_online() == clock[0]
-            assert await statuses.get(person) == "online"
+            assert await bus.last(online_topic(person)) == encode(st.OnlineEvent(uuid=person, status="online"))
 
             # four minutes later the heartbeat says online again and writes the time
             clock[0] += dt.timedelta(minutes=4)
             mock_clock.jump(HEARTBEAT_SECONDS)
             await trio.testing.wait_all_tasks_blocked()
             await presence.flush()
-            assert watcher.got[-1] == st.OnlineEvent(uuid=person, status="online")
-            assert len(watcher.got) == 2
+            assert got == [event(person, "online")] * 2
             assert await last_online() == clock[0]
 
             clock[0] += dt.timedelta(minutes=1)
-            presence.disconnected(person, Gone())  # type: ignore[arg-type]
+            presence.disconnected(person)
             await presence.flush()
-            assert watcher.got[-1] == st.OnlineEvent(uuid=person, status="online-recently")
+            assert got[-1] == event(person, "online-recently")
             assert await last_online() == clock[0]
 
             # no connection left: no heartbeat; the stored status expires after 12 hours
             mock_clock.jump(HEARTBEAT_SECONDS)
             await trio.testing.wait_all_tasks_blocked()
             await presence.flush()
-            assert len(watcher.got) == 3
-            assert await statuses.get(person) == "online-recently"
+            assert len(got) == 3
+            assert decode(await bus.last(online_topic(person)) or b"") == event(person, "online-recently")
             mock_clock.jump(STATUS_TTL_SECONDS)
-            assert await statuses.get(person) == "offline"
+            assert await bus.last(online_topic(person)) is None  # expired: offline

@@ -1,6 +1,6 @@
 """What one process's chat consists of, built once by ``duo.chat.server`` and shared by its
-sessions: the services (database, clock, media, storage), the hub that routes traffic by
-topic, the rooms that accept messages, and the presence actor."""
+sessions: the services (database, clock, media, storage), the bus that routes traffic by
+topic across processes, the rooms that accept messages, and the presence actor."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from duo.actors.runtime import Supervisor
-from duo.chat.hub import Hub
+from duo.chat.bus import Bus
 from duo.services import Services
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @attrs.define(eq=False)
 class ChatNode:
     svc: Services
-    hub: Hub
+    bus: Bus
     rooms: Rooms
     presence: Presence
     sessions: Supervisor  # the session writers, one per open connection

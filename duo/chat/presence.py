@@ -6,8 +6,9 @@ Each authenticated connection makes its person ``online`` (published on
 One actor per process owns the counts of local connections per person and writes the
 last-online times in one statement per flush (about once a second), so a thousand logins
 cost one UPDATE, and the heartbeat is one timer for everybody rather than one per
-connection.  Subscribing answers from the stored status and joins the session to the
-person's status topic on the hub (unless either has blocked the other).
+connection.  Status events go out on the bus topic ``online-<uuid>`` and are kept there
+(Redis ``SET … EX``, or in memory); subscribing answers from the kept one and makes the
+session listen on that topic (unless either has blocked the other).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 import attrs
 import trio
@@ -24,7 +26,8 @@ import trio
 from duo.actors.runtime import ActorError, ActorRef, Inbox, Supervisor
 from duo.chat import stanzas as st
 from duo.chat import store
-from duo.chat.hub import Hub, online_topic
+from duo.chat.bus import ONLINE_STATUS_SECONDS, Bus, online_topic
+from duo.chat.payload import decode, encode
 from duo.sql import chat as sql
 from duo.sql.database import Database
 
@@ -34,34 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("duo.chat.presence")
 
 HEARTBEAT_SECONDS = 240.0  # §8.3: every 4 minutes
-STATUS_TTL_SECONDS = 43_200  # §8.3: a stored status expires after 12 hours → offline
+STATUS_TTL_SECONDS = ONLINE_STATUS_SECONDS  # §8.3: a kept status expires after 12 hours → offline
 FLUSH_SECONDS = 1.0  # last-online writes are batched about once a second
-
-
-class StatusStore(Protocol):
-    """Where the last status of each person is kept (``online-<uuid>``, 12 h)."""
-
-    async def put(self, person: str, status: st.OnlineStatus) -> None: ...
-
-    async def get(self, person: str) -> st.OnlineStatus: ...
-
-
-class MemoryStatus:
-    """The status store of a single process (no Redis configured)."""
-
-    def __init__(self, clock: Callable[[], float] = trio.current_time) -> None:
-        self._clock = clock
-        self._statuses: dict[str, tuple[st.OnlineStatus, float]] = {}
-
-    async def put(self, person: str, status: st.OnlineStatus) -> None:
-        self._statuses[person] = (status, self._clock() + STATUS_TTL_SECONDS)
-
-    async def get(self, person: str) -> st.OnlineStatus:
-        status, expires = self._statuses.get(person, ("offline", 0.0))
-        if expires <= self._clock():
-            self._statuses.pop(person, None)
-            return "offline"
-        return status
 
 
 @attrs.frozen
@@ -85,19 +62,15 @@ PresenceMsg = Connected | Disconnected | Flush
 class Presence:
     """The handle sessions use; connection changes are casts, subscriptions direct."""
 
-    def __init__(self, ref: ActorRef[PresenceMsg, None], hub: Hub, db: Database, statuses: StatusStore) -> None:
+    def __init__(self, ref: ActorRef[PresenceMsg, None], bus: Bus, db: Database) -> None:
         self._ref = ref
-        self._hub = hub
+        self._bus = bus
         self._db = db
-        self._statuses = statuses
 
     def connected(self, person: str) -> None:
         self._cast(Connected(person))
 
-    def disconnected(self, person: str, session: Session) -> None:
-        for topic in session.online:
-            self._hub.leave(topic, session)
-        session.online.clear()
+    def disconnected(self, person: str) -> None:
         self._cast(Disconnected(person))
 
     async def flush(self) -> None:
@@ -121,25 +94,28 @@ class Presence:
         if blocked:
             return
         topic = online_topic(target)
-        self._hub.join(topic, session)
-        session.online.add(topic)
-        session.deliver(st.OnlineEvent(uuid=target, status=await self._statuses.get(target)))
+        if topic not in session.online:  # subscribing twice only re-sends the status
+            subscription = AsyncExitStack()
+            await subscription.enter_async_context(self._bus.listen(topic, session.from_bus))
+            session.online[topic] = subscription
+        current = await self._bus.last(topic)
+        rendered = None if current is None else decode(current)
+        session.deliver(rendered or st.OnlineEvent(uuid=target, status="offline"))
 
     async def _blocked(self, person: str, target: str) -> bool | None:
         """Whether a skip exists either way; None if either person does not exist."""
-        me, them = person, target
         async with self._db.connection() as conn:
-            found = await sql.people(conn, [me, them])
-            if me not in found or them not in found:
+            found = await sql.people(conn, [person, target])
+            if person not in found or target not in found:
                 return None
-            pairs = [(found[me].id, found[them].id), (found[them].id, found[me].id)]
-            return bool(await sql.existing_pairs(conn, "skipped", pairs))
+            me, them = found[person].id, found[target].id
+            return bool(await sql.existing_pairs(conn, "skipped", [(me, them), (them, me)]))
 
-    def unsubscribe(self, session: Session, stanza: st.UnsubscribeOnline) -> None:
+    async def unsubscribe(self, session: Session, stanza: st.UnsubscribeOnline) -> None:
         if stanza.person is not None:
-            topic = online_topic(stanza.person)
-            self._hub.leave(topic, session)
-            session.online.discard(topic)
+            subscription = session.online.pop(online_topic(stanza.person), None)
+            if subscription is not None:
+                await subscription.aclose()
         session.deliver(st.UnsubscribeSuccessful(uuid=stanza.uuid))
 
 
@@ -152,18 +128,14 @@ class _State:
 
 
 async def start_presence(
-    supervisor: Supervisor,
-    hub: Hub,
-    db: Database,
-    statuses: StatusStore,
-    now: Callable[[], dt.datetime],
+    supervisor: Supervisor, bus: Bus, db: Database, now: Callable[[], dt.datetime]
 ) -> Presence:
     """Start the presence actor under ``supervisor``; returns the handle sessions use."""
     state = _State()
 
     async def announce(person: str, status: st.OnlineStatus) -> None:
-        await statuses.put(person, status)
-        hub.publish(online_topic(person), st.OnlineEvent(uuid=person, status=status))
+        event = encode(st.OnlineEvent(uuid=person, status=status))
+        await bus.publish(online_topic(person), event, keep_seconds=STATUS_TTL_SECONDS)
 
     async def flush() -> None:
         if state.seen:
@@ -211,4 +183,4 @@ async def start_presence(
                 await flush()
 
     ref: ActorRef[PresenceMsg, None] = await supervisor.start("chat.presence", presence, capacity=100_000)
-    return Presence(ref, hub, db, statuses)
+    return Presence(ref, bus, db)

@@ -36,7 +36,8 @@ from duo.actors.runtime import (
 )
 from duo.chat import pipeline
 from duo.chat import stanzas as st
-from duo.chat.hub import Hub, user_topic
+from duo.chat.bus import Bus, user_topic
+from duo.chat.payload import encode
 from duo.services import Services
 
 if TYPE_CHECKING:
@@ -69,12 +70,12 @@ class Rooms:
     def __init__(
         self,
         svc: Services,
-        hub: Hub,
+        bus: Bus,
         supervisor: Supervisor,
         push: Callable[[PushMessage], None],
     ) -> None:
         self._svc = svc
-        self._hub = hub
+        self._bus = bus
         self._supervisor = supervisor
         self._push = push
         self._deps = pipeline.ChatDeps(db=svc.db, now=svc.now)
@@ -130,16 +131,16 @@ class Rooms:
                 pending.session.deliver(st.ServerError(id=pending.submission.message.id))
             return
         for pending, outcome in zip(batch, outcomes, strict=True):
-            self._settle(pending, outcome)
+            await self._settle(pending, outcome)
 
-    def _settle(self, pending: Pending, outcome: pipeline.Outcome) -> None:
+    async def _settle(self, pending: Pending, outcome: pipeline.Outcome) -> None:
         if isinstance(outcome, pipeline.Accepted):
             pending.session.deliver(outcome.delivered)
-            self._hub.publish(user_topic(outcome.message.recipient), outcome.incoming)
+            await self._bus.publish(user_topic(outcome.message.recipient), encode(outcome.incoming))
             if outcome.push is not None:
                 self._push(outcome.push)
         elif isinstance(outcome, st.IncomingTyping):
-            self._hub.publish(user_topic(outcome.recipient), outcome)
+            await self._bus.publish(user_topic(outcome.recipient), encode(outcome))
         elif not isinstance(outcome, pipeline.Ignored):
             pending.session.deliver(outcome)
 

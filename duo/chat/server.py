@@ -20,11 +20,13 @@ from trio_websocket import WebSocketConnection, WebSocketRequest, serve_websocke
 from wsproto.events import AcceptConnection
 from wsproto.extensions import PerMessageDeflate
 
-from duo.actors.runtime import ActorError, Shutdown, Supervisor
-from duo.chat.hub import Close, Hub
+from duo.actors.runtime import ActorError, Shutdown, open_supervisor
+from duo.chat.bus import open_bus
 from duo.chat.node import ChatNode
-from duo.chat.presence import MemoryStatus, start_presence
+from duo.chat.payload import Close, kick
+from duo.chat.presence import start_presence
 from duo.chat.protocol import Mode
+from duo.chat.push import PushSettings, push_sender, start_pusher
 from duo.chat.room import Rooms
 from duo.chat.session import SHUTDOWN_CODE, run_session
 from duo.services import Services
@@ -125,20 +127,23 @@ async def serve_chat(
 
 async def run_chat(
     svc: Services,
-    hub: Hub,
-    supervisor: Supervisor,
     shutdown: trio.Event,
     *,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Chat for this process: presence actor, rooms, listeners; returns after shutdown.
+    """Chat for this process until ``shutdown``: bus, pusher and presence actors, rooms,
+    sessions and listeners.
 
-    The rooms and sessions are nested supervisors of ``supervisor``: after the listeners
-    have closed the sessions, the root stops them (rooms drain what they hold, so what was
-    acknowledged is stored and nothing half-stored is acknowledged).
+    Chat has its own supervisor inside the bus's lifetime: after the listeners have closed
+    the sessions, rooms drain what they hold (so what was acknowledged is stored and nothing
+    half-stored is acknowledged) and presence writes the last-online times, all while the
+    bus still carries their deliveries.  The API's kicks reach chat from then on.
     """
-    presence = await start_presence(supervisor, hub, svc.db, MemoryStatus(), svc.now)
-    rooms = Rooms(svc, hub, await supervisor.start_supervisor("chat.rooms"), push=lambda message: None)
-    sessions = await supervisor.start_supervisor("chat.sessions", shutdown=Shutdown.CANCEL)
-    node = ChatNode(svc=svc, hub=hub, rooms=rooms, presence=presence, sessions=sessions)
-    await serve_chat(node, shutdown, task_status=task_status)
+    async with open_bus(svc.config.redis.url) as bus, open_supervisor(SHUTDOWN_GRACE, name="chat") as supervisor:
+        svc.end_chat_sessions = functools.partial(kick, bus)
+        pusher = await start_pusher(supervisor, PushSettings(url=svc.config.chat.notification_api_url), svc.db)
+        presence = await start_presence(supervisor, bus, svc.db, svc.now)
+        rooms = Rooms(svc, bus, await supervisor.start_supervisor("chat.rooms"), push=push_sender(pusher))
+        sessions = await supervisor.start_supervisor("chat.sessions", shutdown=Shutdown.CANCEL)
+        node = ChatNode(svc=svc, bus=bus, rooms=rooms, presence=presence, sessions=sessions)
+        await serve_chat(node, shutdown, task_status=task_status)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import AsyncExitStack
 
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
@@ -34,8 +35,9 @@ from duo.actors.runtime import (
 )
 from duo.chat import stanzas as st
 from duo.chat import store
-from duo.chat.hub import Close, Delivery, Rendered, user_topic
+from duo.chat.bus import kick_topic, user_topic
 from duo.chat.node import ChatNode
+from duo.chat.payload import KICK_CODE, Close, Delivery, Rendered, decode
 from duo.chat.protocol import Mode, parse, render
 from duo.sessions import find_session
 
@@ -53,7 +55,7 @@ UNSUPPORTED_CODE = 1003  # a binary frame (§1.2: not supported)
 class Session:
     """The state of one connection; ``deliver`` is how the rest of chat reaches it."""
 
-    __slots__ = ("ws", "mode", "node", "person", "person_id", "online", "ref")
+    __slots__ = ("ws", "mode", "node", "person", "person_id", "online", "listening", "ref")
 
     def __init__(self, ws: WebSocketConnection, mode: Mode, node: ChatNode) -> None:
         self.ws = ws
@@ -61,7 +63,8 @@ class Session:
         self.node = node
         self.person: str | None = None  # set once by a successful auth, never changed
         self.person_id = 0
-        self.online: set[str] = set()  # status topics this connection subscribed to (§5.7)
+        self.online: dict[str, AsyncExitStack] = {}  # status topics subscribed to (§5.7)
+        self.listening = AsyncExitStack()  # its user and kick topics, once authenticated
         self.ref: ActorRef[Delivery, None] | None = None  # the writer, once spawned
 
     # -- the mailbox (any task, never waits) --------------------------------------------
@@ -73,6 +76,15 @@ class Session:
             self.ref.cast(item)
         except ActorError:
             pass  # stopping, or just disconnected as too slow: the connection is going away
+
+    def from_bus(self, payload: bytes) -> None:
+        """A frame published for this connection (runs in the bus's task: never waits)."""
+        rendered = decode(payload)
+        if rendered is not None:
+            self.deliver(rendered)
+
+    def kicked(self, payload: bytes) -> None:
+        self.deliver(Close(KICK_CODE, "account ended"))
 
     # -- the writer: the session's actor -------------------------------------------------
     async def writer(self, inbox: Inbox[Delivery, None], *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -160,7 +172,7 @@ class Session:
         elif isinstance(stanza, st.SubscribeOnline):
             await self.node.presence.subscribe(self, self.person, stanza)
         elif isinstance(stanza, st.UnsubscribeOnline):
-            self.node.presence.unsubscribe(self, stanza)
+            await self.node.presence.unsubscribe(self, stanza)
         return True
 
     async def authenticate(self, auth: st.Auth) -> bool:
@@ -177,7 +189,9 @@ class Session:
             return False
         self.person = person
         self.deliver(st.AuthSuccess())
-        self.node.hub.join(user_topic(person), self)
+        bus = self.node.bus
+        await self.listening.enter_async_context(bus.listen(user_topic(person), self.from_bus))
+        await self.listening.enter_async_context(bus.listen(kick_topic(person), self.kicked))
         self.node.presence.connected(person)
         return True
 
@@ -192,11 +206,15 @@ class Session:
         self.person_id = session.person_id or 0
         return auth.username
 
-    def ended(self) -> None:
+    async def end(self) -> None:
         """The connection is gone: stop listening and tell presence (§3.6)."""
+        with trio.CancelScope(shield=True):
+            for subscription in self.online.values():
+                await subscription.aclose()
+            self.online.clear()
+            await self.listening.aclose()
         if self.person is not None:
-            self.node.hub.leave(user_topic(self.person), self)
-            self.node.presence.disconnected(self.person, self)
+            self.node.presence.disconnected(self.person)
 
 
 async def run_session(ws: WebSocketConnection, mode: Mode, node: ChatNode) -> None:
@@ -227,7 +245,7 @@ async def run_session(ws: WebSocketConnection, mode: Mode, node: ChatNode) -> No
         with trio.move_on_after(PING_TIMEOUT):
             await ws.aclose(INTERNAL_CODE, "internal error")
     finally:
-        session.ended()
+        await session.end()
     if session.ref is not None and session.ref.reason == OVERFLOW:
         log.warning("chat session of %s: mailbox full, disconnected a slow client", session.person)
         with trio.move_on_after(PING_TIMEOUT):
