@@ -1,7 +1,7 @@
 """The message-acceptance pipeline (chat-protocol §7, §8.4–§8.8, §9.1) on real PostgreSQL.
 
-The clock is injected: it ticks 1 ms per reading (so archive times are distinct) and
-tests move it to cross the 1-day and 7-day windows.
+The clock is injected (tests.plugins.chat): it ticks 1 ms per reading and tests move it to
+cross the 1-day and 7-day windows.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import attrs
 import pytest
 import trio
 
@@ -46,34 +45,8 @@ from duo.media.audio import audio_key
 from duo.services import Services
 from duo.sql.database import Database
 from tests.factories import User, onboarded_user
+from tests.plugins.chat import Clock, text
 from tests.test_media_audio import b64, sine
-
-
-@attrs.define
-class Clock:
-    at: dt.datetime
-
-    def __call__(self) -> dt.datetime:
-        self.at += dt.timedelta(milliseconds=1)
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += dt.timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(dt.datetime.now(dt.UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-def deps(svc: Services, clock: Clock) -> ChatDeps:
-    return ChatDeps(svc.db, clock)
-
-
-def text(sender: User, recipient: User | str, body: str, stanza_id: str, clock: Clock) -> Submission:
-    to = recipient if isinstance(recipient, str) else str(recipient.uuid)
-    return Submission(str(sender.uuid), ChatMessage(to, stanza_id, body), clock())
 
 
 def typing(sender: User, recipient: User, clock: Clock) -> Submission:
