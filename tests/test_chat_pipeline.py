@@ -1,7 +1,7 @@
 """The message-acceptance pipeline (chat-protocol §7, §8.4–§8.8, §9.1) on real PostgreSQL.
 
-The clock is injected: it ticks 1 ms per reading (so archive times are distinct) and
-tests move it to cross the 1-day and 7-day windows.
+The clock is injected (tests.plugins.chat): it ticks 1 ms per reading and tests move it to
+cross the 1-day and 7-day windows.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import attrs
 import pytest
 import trio
 
+from duo.chat import stanzas as st
 from duo.chat.archive import decode_archived, decode_inbox_content, micros
 from duo.chat.pipeline import (
     Accepted,
@@ -28,56 +28,16 @@ from duo.chat.pipeline import (
     prepare_audio,
 )
 from duo.chat.push import PushMessage
-from duo.chat.stanzas import (
-    AUDIO_PLACEHOLDER_BODY,
-    ArchivedMessage,
-    AudioMessage,
-    ChatMessage,
-    IncomingMessage,
-    IncomingTyping,
-    MessageBlocked,
-    MessageDelivered,
-    MessageNotUnique,
-    MessageTooLong,
-    ServerError,
-    Typing,
-)
 from duo.media.audio import audio_key
 from duo.services import Services
 from duo.sql.database import Database
 from tests.factories import User, onboarded_user
+from tests.plugins.chat import Clock, text
 from tests.test_media_audio import b64, sine
 
 
-@attrs.define
-class Clock:
-    at: dt.datetime
-
-    def __call__(self) -> dt.datetime:
-        self.at += dt.timedelta(milliseconds=1)
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += dt.timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(dt.datetime.now(dt.UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-def deps(svc: Services, clock: Clock) -> ChatDeps:
-    return ChatDeps(svc.db, clock)
-
-
-def text(sender: User, recipient: User | str, body: str, stanza_id: str, clock: Clock) -> Submission:
-    to = recipient if isinstance(recipient, str) else str(recipient.uuid)
-    return Submission(str(sender.uuid), ChatMessage(to, stanza_id, body), clock())
-
-
 def typing(sender: User, recipient: User, clock: Clock) -> Submission:
-    return Submission(str(sender.uuid), Typing(str(recipient.uuid), "t-1"), clock())
+    return Submission(str(sender.uuid), st.Typing(str(recipient.uuid), "t-1"), clock())
 
 
 async def one(deps: ChatDeps, submission: Submission) -> Outcome:
@@ -124,8 +84,8 @@ async def test_first_message_is_stored_as_an_intro(svc: Services, deps: ChatDeps
         assert outcome.push is None  # Bob's intros preference defaults to daily
         assert outcome.archive_id == micros(submission.received_at) << 8
         assert outcome.sent_at == submission.received_at
-        assert outcome.delivered == MessageDelivered("m-17")
-        assert outcome.incoming == IncomingMessage(a, b, "m-17", "Hi! Loved your answer about cats.")
+        assert outcome.delivered == st.MessageDelivered("m-17")
+        assert outcome.incoming == st.IncomingMessage(a, b, "m-17", "Hi! Loved your answer about cats.")
 
         archive = await rows(svc.db, "SELECT * FROM mam_message ORDER BY id")
         assert [(r["id"], r["person_id"], r["remote_bare_jid"], r["direction"], r["from_jid"]) for r in archive] == [
@@ -133,7 +93,7 @@ async def test_first_message_is_stored_as_an_intro(svc: Services, deps: ChatDeps
             (outcome.archive_id + 1, bob.person_id, a, "I", ""),
         ]
         assert all(r["search_body"] == "hi loved your answer about cats" and r["audio_uuid"] is None for r in archive)
-        assert decode_archived(archive[0]["message"], None) == ArchivedMessage(a, b, "m-17", "Hi! Loved your answer about cats.")
+        assert decode_archived(archive[0]["message"], None) == st.ArchivedMessage(a, b, "m-17", "Hi! Loved your answer about cats.")
 
         inbox = await rows(svc.db, "SELECT * FROM inbox ORDER BY luser = $1 DESC", a)
         assert [(r["luser"], r["remote_bare_jid"], r["msg_id"], r["box"], r["unread_count"]) for r in inbox] == [
@@ -141,7 +101,7 @@ async def test_first_message_is_stored_as_an_intro(svc: Services, deps: ChatDeps
             (b, f"{a}@duolicious.app", "m-17", "inbox", 1),
         ]
         assert inbox[0]["content"] == inbox[1]["content"]
-        assert decode_inbox_content(inbox[0]["content"]) == ArchivedMessage(a, b, "m-17", "Hi! Loved your answer about cats.")
+        assert decode_inbox_content(inbox[0]["content"]) == st.ArchivedMessage(a, b, "m-17", "Hi! Loved your answer about cats.")
         assert inbox[0]["timestamp"] == inbox[1]["timestamp"]
 
         assert await rows(svc.db, "SELECT subject_person_id, object_person_id FROM messaged") == [
@@ -192,13 +152,13 @@ async def test_unknown_people_are_ignored_and_self_messages_rejected(svc: Servic
     with trio.fail_after(30):
         alice = await onboarded_user(svc, "Alice")
         nobody = str(uuid.uuid4())
-        ghost = Submission(nobody, ChatMessage(str(alice.uuid), "g-1", "boo"), clock())
+        ghost = Submission(nobody, st.ChatMessage(str(alice.uuid), "g-1", "boo"), clock())
         outcomes = await accept(deps, [
             text(alice, nobody, "anyone?", "m-1", clock),
             ghost,
             text(alice, alice, "note to self", "m-2", clock),
         ])
-        assert outcomes == [Ignored(), Ignored(), MessageBlocked("m-2")]
+        assert outcomes == [Ignored(), Ignored(), st.MessageBlocked("m-2")]
         assert await svc.db.fetchval("SELECT count(*) FROM mam_message") == 0
 
 
@@ -212,7 +172,7 @@ async def test_verification_required_blocks_chat_and_typing(svc: Services, deps:
             typing(alice, bob, clock),
             text(verified, bob, "hello from vera", "m-2", clock),
         ])
-        assert outcomes[:2] == [MessageBlocked("m-1", "age-verification"), MessageBlocked("t-1", "age-verification")]
+        assert outcomes[:2] == [st.MessageBlocked("m-1", "age-verification"), st.MessageBlocked("t-1", "age-verification")]
         assert isinstance(outcomes[2], Accepted)
 
 
@@ -230,10 +190,10 @@ async def test_blocks_in_either_direction(svc: Services, deps: ChatDeps, clock: 
             typing(alice, carol, clock),
         ])
         assert outcomes == [
-            MessageBlocked("m-1"),
-            MessageBlocked("m-2"),
-            MessageBlocked("t-1"),
-            IncomingTyping(str(alice.uuid), str(carol.uuid), "t-1"),
+            st.MessageBlocked("m-1"),
+            st.MessageBlocked("m-2"),
+            st.MessageBlocked("t-1"),
+            st.IncomingTyping(str(alice.uuid), str(carol.uuid), "t-1"),
         ]
         assert await svc.db.fetchval("SELECT count(*) FROM mam_message") == 0  # typing is never stored
         assert await svc.db.fetchval("SELECT count(*) FROM inbox") == 0
@@ -246,14 +206,14 @@ async def test_length_limit_is_5000_code_points(svc: Services, deps: ChatDeps, c
             text(alice, bob, "é" * 5001, "m-1", clock),
             text(alice, bob, "🙂" * 4999 + "a", "m-2", clock),
         ])
-        assert outcomes[0] == MessageTooLong("m-1")
+        assert outcomes[0] == st.MessageTooLong("m-1")
         assert isinstance(outcomes[1], Accepted)
 
 
 async def test_offensive_intro_is_blocked_and_recorded(svc: Services, deps: ChatDeps, clock: Clock) -> None:
     with trio.fail_after(30):
         alice, bob = await onboarded_user(svc, "Alice"), await onboarded_user(svc, "Bob")
-        assert await one(deps, text(alice, bob, "hey you b1tch", "m-1", clock)) == MessageBlocked("m-1", "offensive")
+        assert await one(deps, text(alice, bob, "hey you b1tch", "m-1", clock)) == st.MessageBlocked("m-1", "offensive")
         assert await rows(svc.db, "SELECT person_id, message FROM rude_message") == [
             {"person_id": alice.person_id, "message": "hey you b1tch"}
         ]
@@ -277,8 +237,8 @@ async def test_spam_intro_depends_on_trust(svc: Services, deps: ChatDeps, clock:
             text(sender, bob, f"{spam} ({n})", f"m-{n}", clock)
             for n, sender in enumerate((new, old, basics, photos_new, photos))
         ])
-        assert outcomes[0] == MessageBlocked("m-0", "spam")
-        assert outcomes[3] == MessageBlocked("m-3", "spam")
+        assert outcomes[0] == st.MessageBlocked("m-0", "spam")
+        assert outcomes[3] == st.MessageBlocked("m-3", "spam")
         assert all(isinstance(outcomes[i], Accepted) for i in (1, 2, 4))
         # a reply may carry the link
         assert isinstance(await one(deps, text(bob, new, "hello new", "r-1", clock)), Accepted)
@@ -306,8 +266,8 @@ async def test_intro_rate_limit_by_level(
         ])
         assert isinstance(outcomes[0], Accepted)
         assert outcomes[1:] == [
-            MessageBlocked("m-2", "rate-limited-1day", subreason),  # type: ignore[arg-type]
-            MessageBlocked("m-3", "rate-limited-1day", subreason),  # type: ignore[arg-type]
+            st.MessageBlocked("m-2", "rate-limited-1day", subreason),  # type: ignore[arg-type]
+            st.MessageBlocked("m-3", "rate-limited-1day", subreason),  # type: ignore[arg-type]
         ]
         # a reply is no intro and is never limited
         await one(deps, text(carol, alice, "hi alice", "c-1", clock))
@@ -329,7 +289,7 @@ async def test_rate_limit_window_and_what_counts(svc: Services, deps: ChatDeps, 
         )
         assert isinstance(await one(deps, text(alice, bob, "tenth", "m-1", clock)), Accepted)
         carol = await onboarded_user(svc, "Carol")
-        assert await one(deps, text(alice, carol, "eleventh", "m-2", clock)) == MessageBlocked(
+        assert await one(deps, text(alice, carol, "eleventh", "m-2", clock)) == st.MessageBlocked(
             "m-2", "rate-limited-1day", "unverified-basics"
         )
         clock.advance(hours=23)  # the nine fall out of the window; bob's is 23 h old
@@ -342,7 +302,7 @@ async def test_intros_accepted_earlier_in_a_batch_count(svc: Services, deps: Cha
         others = [await onboarded_user(svc, f"P{i}") for i in range(11)]
         outcomes = await accept(deps, [text(alice, p, f"hello number {i}", f"m-{i}", clock) for i, p in enumerate(others)])
         assert all(isinstance(o, Accepted) for o in outcomes[:10])
-        assert outcomes[10] == MessageBlocked("m-10", "rate-limited-1day", "unverified-basics")
+        assert outcomes[10] == st.MessageBlocked("m-10", "rate-limited-1day", "unverified-basics")
 
 
 async def test_reports_and_rude_messages_lower_the_limit(svc: Services, deps: ChatDeps, clock: Clock) -> None:
@@ -361,7 +321,7 @@ async def test_reports_and_rude_messages_lower_the_limit(svc: Services, deps: Ch
         await started_conversations(svc, alice, 4, clock.at - dt.timedelta(hours=1))
         assert isinstance(await one(deps, text(alice, bob, "fifth", "m-1", clock)), Accepted)
         carol = await onboarded_user(svc, "Carol")
-        assert await one(deps, text(alice, carol, "sixth", "m-2", clock)) == MessageBlocked(
+        assert await one(deps, text(alice, carol, "sixth", "m-2", clock)) == st.MessageBlocked(
             "m-2", "rate-limited-1day", "unverified-basics"
         )
         # two rude messages in the last day halve it again (E = 2); three more reports make it 0
@@ -376,7 +336,7 @@ async def test_reports_and_rude_messages_lower_the_limit(svc: Services, deps: Ch
                 "INSERT INTO skipped (subject_person_id, object_person_id, reported, created_at) VALUES ($1, $2, TRUE, $3)",
                 extra.person_id, alice.person_id, clock.at - dt.timedelta(hours=1),
             )
-        assert await one(deps, text(alice, carol, "seventh", "m-3", clock)) == MessageBlocked("m-3", "rate-limited-1day")
+        assert await one(deps, text(alice, carol, "seventh", "m-3", clock)) == st.MessageBlocked("m-3", "rate-limited-1day")
 
 
 async def test_duplicate_intros_robot9000(svc: Services, deps: ChatDeps, clock: Clock) -> None:
@@ -388,11 +348,11 @@ async def test_duplicate_intros_robot9000(svc: Services, deps: ChatDeps, clock: 
             text(carol, dave, "hellllo  there friend", "m-2", clock),  # same text in the same batch
         ])
         assert isinstance(outcomes[0], Accepted)
-        assert outcomes[1] == MessageNotUnique("m-2")
+        assert outcomes[1] == st.MessageNotUnique("m-2")
         clock.advance(days=6)
-        assert await one(deps, text(carol, bob, "hello there friend", "m-3", clock)) == MessageNotUnique("m-3")
+        assert await one(deps, text(carol, bob, "hello there friend", "m-3", clock)) == st.MessageNotUnique("m-3")
         clock.advance(days=6)  # the failed attempt six days ago refreshed the hash
-        assert await one(deps, text(dave, bob, "hello there friend", "m-4", clock)) == MessageNotUnique("m-4")
+        assert await one(deps, text(dave, bob, "hello there friend", "m-4", clock)) == st.MessageNotUnique("m-4")
         clock.advance(days=8)
         assert isinstance(await one(deps, text(dave, alice, "hello there friend", "m-5", clock)), Accepted)
         # a reply is never checked and does not touch the table
@@ -403,7 +363,7 @@ async def test_duplicate_intros_robot9000(svc: Services, deps: ChatDeps, clock: 
         # emoji-only intros all share the empty hash
         first = await one(deps, text(alice, carol, "🙂", "e-1", clock))
         assert isinstance(first, Accepted)
-        assert await one(deps, text(bob, carol, "🎉🎉", "e-2", clock)) == MessageNotUnique("e-2")
+        assert await one(deps, text(bob, carol, "🎉🎉", "e-2", clock)) == st.MessageNotUnique("e-2")
 
 
 async def test_one_failing_message_does_not_lose_the_others(svc: Services, deps: ChatDeps, clock: Clock) -> None:
@@ -416,7 +376,7 @@ async def test_one_failing_message_does_not_lose_the_others(svc: Services, deps:
             text(alice, bob, "third", "m-3", clock),
         ])
         assert isinstance(outcomes[0], Accepted) and isinstance(outcomes[2], Accepted)
-        assert outcomes[1] == ServerError(too_long_id)
+        assert outcomes[1] == st.ServerError(too_long_id)
         stored = await rows(svc.db, "SELECT DISTINCT search_body FROM mam_message ORDER BY 1")
         assert [r["search_body"] for r in stored] == ["first", "third"]
         assert await svc.db.fetchval("SELECT msg_id FROM inbox WHERE luser = $1", str(bob.uuid)) == "m-3"
@@ -427,10 +387,10 @@ async def test_a_batch_that_cannot_reach_the_database(db: Database, clock: Clock
         offline = Database(db.settings)  # never connected
         a, b = str(uuid.uuid4()), str(uuid.uuid4())
         outcomes = await accept(ChatDeps(offline, clock), [
-            Submission(a, ChatMessage(b, "m-1", "hi"), clock()),
-            Submission(a, Typing(b, "t-1"), clock()),
+            Submission(a, st.ChatMessage(b, "m-1", "hi"), clock()),
+            Submission(a, st.Typing(b, "t-1"), clock()),
         ])
-        assert outcomes == [ServerError("m-1"), Ignored()]
+        assert outcomes == [st.ServerError("m-1"), Ignored()]
 
 
 async def test_equal_receive_times_get_distinct_archive_ids(svc: Services, deps: ChatDeps, clock: Clock) -> None:
@@ -438,7 +398,7 @@ async def test_equal_receive_times_get_distinct_archive_ids(svc: Services, deps:
         alice, bob = await onboarded_user(svc, "Alice"), await onboarded_user(svc, "Bob")
         at = clock()
         outcomes = await accept(deps, [
-            Submission(str(alice.uuid), ChatMessage(str(bob.uuid), f"m-{i}", f"message {i}"), at) for i in range(3)
+            Submission(str(alice.uuid), st.ChatMessage(str(bob.uuid), f"m-{i}", f"message {i}"), at) for i in range(3)
         ])
         ids = [o.archive_id for o in outcomes if isinstance(o, Accepted)]
         assert ids == [micros(at) << 8, (micros(at) + 1) << 8, (micros(at) + 2) << 8]
@@ -493,20 +453,20 @@ async def test_push_when_the_recipient_wants_it_now(svc: Services, deps: ChatDep
 async def test_voice_message_is_uploaded_then_stored(svc: Services, deps: ChatDeps, clock: Clock) -> None:
     with trio.fail_after(60):
         alice, bob = await onboarded_user(svc, "Alice"), await onboarded_user(svc, "Bob")
-        upload = AudioMessage(str(bob.uuid), "v-1", "data:audio/wav;base64," + b64(sine("wav", "pcm_s16le", 1.0)))
+        upload = st.AudioMessage(str(bob.uuid), "v-1", "data:audio/wav;base64," + b64(sine("wav", "pcm_s16le", 1.0)))
         voice = await prepare_audio(svc.media, svc.storage, upload)
         assert voice.to == str(bob.uuid) and voice.id == "v-1" and len(voice.audio_uuid) == 64
         assert await svc.storage.get("audio", audio_key(voice.audio_uuid))
 
         outcome = await one(deps, Submission(str(alice.uuid), voice, clock()))
         assert isinstance(outcome, Accepted)
-        assert outcome.delivered == MessageDelivered("v-1", voice.audio_uuid)
-        assert outcome.incoming.body == AUDIO_PLACEHOLDER_BODY and outcome.incoming.audio_uuid == voice.audio_uuid
+        assert outcome.delivered == st.MessageDelivered("v-1", voice.audio_uuid)
+        assert outcome.incoming.body == st.AUDIO_PLACEHOLDER_BODY and outcome.incoming.audio_uuid == voice.audio_uuid
         assert await svc.db.fetchval("SELECT count(*) FROM mam_message WHERE audio_uuid = $1", voice.audio_uuid) == 2
         assert await svc.db.fetchval("SELECT count(*) FROM intro_hash") == 0  # voice intros are always unique
 
         with pytest.raises(AudioFailed):
-            await prepare_audio(svc.media, svc.storage, AudioMessage(str(bob.uuid), "v-2", "not base64!"))
+            await prepare_audio(svc.media, svc.storage, st.AudioMessage(str(bob.uuid), "v-2", "not base64!"))
 
 
 async def test_refused_voice_messages_queue_their_object(svc: Services, deps: ChatDeps, clock: Clock) -> None:
@@ -516,5 +476,5 @@ async def test_refused_voice_messages_queue_their_object(svc: Services, deps: Ch
             "INSERT INTO skipped (subject_person_id, object_person_id) VALUES ($1, $2)", bob.person_id, alice.person_id
         )
         voice = VoiceMessage(str(bob.uuid), "v-1", "a" * 64)
-        assert await one(deps, Submission(str(alice.uuid), voice, clock())) == MessageBlocked("v-1")
+        assert await one(deps, Submission(str(alice.uuid), voice, clock())) == st.MessageBlocked("v-1")
         assert await svc.db.fetchval("SELECT uuid FROM undeleted_audio") == "a" * 64
