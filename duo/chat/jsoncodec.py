@@ -123,7 +123,7 @@ def _node(name: str, content: Any, scope: dict[str, str]) -> tuple[Node, dict[st
             elif key.startswith("@"):
                 if key not in declared:
                     attrs[_attribute_name(key[1:], scope)] = _scalar(item)
-            else:
+            elif item != []:  # an empty array writes no element
                 has_children = True
         if has_children:
             text = ""
