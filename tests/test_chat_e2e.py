@@ -4,6 +4,7 @@ PostgreSQL behind them, people created with tests/factories.py (chat-protocol §
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from duo.services import Services
 from tests.chat_client import connect, free_port, plain, signed_in
 from tests.factories import User, onboarded_user
 from tests.plugins import app as app_plugin
+from tests.test_chat_push import FakeExpo
+from tests.test_chat_push import expo as expo  # noqa: F401 (a fixture)
 
 SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 
@@ -33,9 +36,9 @@ class Chat:
     shutdown: trio.Event
 
 
-@pytest.fixture
-async def chat(svc: Services) -> AsyncIterator[Chat]:
-    """Chat served for this test on its own port, stopped (1001 to everyone) afterwards."""
+@asynccontextmanager
+async def serving(svc: Services) -> AsyncIterator[Chat]:
+    """Chat served for ``svc`` on its own port, stopped (1001 to everyone) afterwards."""
     shutdown = trio.Event()
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(run_chat, svc, shutdown)
@@ -43,6 +46,12 @@ async def chat(svc: Services) -> AsyncIterator[Chat]:
             yield Chat(binds[0].replace("0.0.0.0", "127.0.0.1"), shutdown)
         finally:
             shutdown.set()
+
+
+@pytest.fixture
+async def chat(svc: Services) -> AsyncIterator[Chat]:
+    async with serving(svc) as served:
+        yield served
 
 
 @pytest.fixture
@@ -281,3 +290,29 @@ async def test_shutdown_closes_sessions_with_1001(chat: Chat, people: tuple[User
         async with signed_in(chat.url, alice) as a:
             chat.shutdown.set()
             assert await a.closed_with() == 1001
+
+
+async def test_push_token_registration_and_an_immediate_push(
+    svc: Services, people: tuple[User, User], expo: FakeExpo
+) -> None:
+    alice, bob = people
+    chat_config = attrs.evolve(svc.config.chat, notification_api_url=expo.url)
+    svc.config = attrs.evolve(svc.config, chat=chat_config)
+    with trio.fail_after(60):
+        async with serving(svc) as chat, signed_in(chat.url, alice) as a, signed_in(chat.url, bob) as b:
+            await b.send({"duo_register_push_token": {"@token": "ExponentPushToken[bob]"}})
+            assert await b.receive() == {"duo_registration_successful": None}
+            await b.next_is_pong()  # the registration was handled (stored) before the pong
+            await svc.db.execute("UPDATE person SET intros_notification = 1 WHERE id = $1", bob.person_id)
+            await a.message(bob, "m-1", "Hi Bob, a push for you")
+            assert await a.receive() == {"duo_message_delivered": {"@id": "m-1"}}
+            request = await expo.next_request()
+            (item,) = request.items
+            assert (item["to"], item["title"], item["body"]) == (
+                "ExponentPushToken[bob]", "Alice sent you a message", "Hi Bob, a push for you"
+            )
+            assert (await b.receive())["message"]["@id"] == "m-1"
+            await b.send({"duo_register_push_token": None})  # de-registration
+            assert await b.receive() == {"duo_registration_successful": None}
+            await b.next_is_pong()
+            assert await svc.db.fetchval("SELECT count(*) FROM duo_push_token WHERE username = $1", str(bob.uuid)) == 0
