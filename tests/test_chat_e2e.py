@@ -12,6 +12,7 @@ import attrs
 import httpx
 import pytest
 import trio
+from trio_websocket import ConnectionRejected, open_websocket_url
 
 from duo.chat.server import run_chat
 from duo.config import Config
@@ -316,3 +317,18 @@ async def test_push_token_registration_and_an_immediate_push(
             assert await b.receive() == {"duo_registration_successful": None}
             await b.next_is_pong()
             assert await svc.db.fetchval("SELECT count(*) FROM duo_push_token WHERE username = $1", str(bob.uuid)) == 0
+
+
+async def test_origin_and_path_are_checked_before_the_upgrade(svc: Services) -> None:
+    svc.config = attrs.evolve(svc.config, chat=attrs.evolve(svc.config.chat, allowed_origins=["https://web.duolicious.app"]))
+    with trio.fail_after(30):
+        async with serving(svc) as chat:
+            refused = ((chat.url, b"https://evil.example", 403), (chat.url + "other", b"https://web.duolicious.app", 404))
+            for url, origin, status in refused:
+                with pytest.raises(ConnectionRejected) as rejected:
+                    async with open_websocket_url(url, subprotocols=["json"], extra_headers=[(b"Origin", origin)]):
+                        pass
+                assert rejected.value.status_code == status
+            headers = [(b"Origin", b"https://web.duolicious.app")]
+            async with open_websocket_url(chat.url, subprotocols=["json"], extra_headers=headers) as ws:
+                assert ws.subprotocol == "json"
