@@ -13,6 +13,9 @@ import httpx
 import pytest
 import trio
 from trio_websocket import ConnectionRejected, open_websocket_url
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Event, Request, TextMessage
+from wsproto.extensions import PerMessageDeflate
 
 from duo.chat.server import run_chat
 from duo.config import Config
@@ -332,3 +335,33 @@ async def test_origin_and_path_are_checked_before_the_upgrade(svc: Services) -> 
             headers = [(b"Origin", b"https://web.duolicious.app")]
             async with open_websocket_url(chat.url, subprotocols=["json"], extra_headers=headers) as ws:
                 assert ws.subprotocol == "json"
+
+
+async def test_per_message_deflate_when_configured_and_offered(svc: Services) -> None:
+    """A raw wsproto client offering permessage-deflate (trio-websocket's client cannot)."""
+    svc.config = attrs.evolve(svc.config, chat=attrs.evolve(svc.config.chat, compression=True))
+    with trio.fail_after(30):
+        async with serving(svc) as chat:
+            port = int(chat.url.rsplit(":", 1)[1].strip("/"))
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            async with stream:
+                client = WSConnection(ConnectionType.CLIENT)
+                offer = Request(host="127.0.0.1", target="/", subprotocols=["json"], extensions=[PerMessageDeflate()])
+                await stream.send_all(client.send(offer))
+                accepted = await _next_event(stream, client)
+                assert isinstance(accepted, AcceptConnection)
+                assert accepted.subprotocol == "json"
+                assert [type(e) for e in accepted.extensions] == [PerMessageDeflate]
+                await stream.send_all(client.send(TextMessage(data='{"duo_ping": null}')))
+                pong = await _next_event(stream, client)
+                assert isinstance(pong, TextMessage)
+                assert pong.data == '{"duo_pong": {"@preferred_interval": "10000", "@preferred_timeout": "5000"}}'
+
+
+async def _next_event(stream: trio.SocketStream, client: WSConnection) -> Event:
+    while True:
+        for event in client.events():
+            return event
+        data = await stream.receive_some(65536)
+        assert data, "the server closed the connection"
+        client.receive_data(data)

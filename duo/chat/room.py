@@ -5,7 +5,9 @@ transcoded and uploaded first, so nothing is stored for audio that fails — REA
 decision).  The conversation's room is started on demand and stops after
 ``IDLE_SECONDS`` without traffic.  Whatever queued up while the previous batch was being
 stored goes into the next single ``pipeline.accept`` call (group commit: one transaction
-for many messages).  Then, per message in order:
+for many messages), and the batches of all rooms that wait meet in one of a few storage
+lanes (``committer``: one transaction for many conversations).  Then, per message in
+order:
 
 1. the sender's ``duo_message_delivered`` — only now, after the commit (§5.3.5);
 2. the recipient's copy, published on the recipient's user topic, which reaches every
@@ -26,6 +28,7 @@ import attrs
 import trio
 
 from duo.actors.runtime import (
+    ActorFn,
     ActorRef,
     ActorStopped,
     Inbox,
@@ -49,6 +52,7 @@ log = logging.getLogger("duo.chat.room")
 IDLE_SECONDS = 30.0  # a room with no traffic for this long stops
 BATCH_LIMIT = 1000  # messages per accept call (one transaction)
 ROOM_CAPACITY = 10_000  # queued messages per room before new ones are refused
+COMMIT_LANES = 4  # concurrent storage transactions (each takes every batch waiting)
 
 
 @attrs.frozen
@@ -64,6 +68,33 @@ def conversation(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
+Batch = list[pipeline.Submission]
+Committer = ActorRef[Batch, list[pipeline.Outcome]]
+
+
+def committer(deps: pipeline.ChatDeps) -> ActorFn[Batch, list[pipeline.Outcome]]:
+    """A storage lane: the batches of every room that are waiting go into one ``accept``.
+
+    Rooms of different conversations store together (one transaction for all of them), and
+    a room waits for its batch before it hands over the next, so each conversation keeps
+    its order.
+    """
+
+    async def commit(
+        inbox: Inbox[Batch, list[pipeline.Outcome]], *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        task_status.started()
+        async for first in inbox:
+            calls = [first, *inbox.receive_ready(BATCH_LIMIT)]
+            outcomes = await pipeline.accept(deps, [s for call in calls for s in call.msg])
+            start = 0
+            for call in calls:
+                call.reply(outcomes[start : start + len(call.msg)])
+                start += len(call.msg)
+
+    return commit
+
+
 class Rooms:
     """The rooms of this process by conversation, as actors under their own supervisor."""
 
@@ -71,15 +102,23 @@ class Rooms:
         self,
         svc: Services,
         bus: Bus,
+        committers: list[Committer],
         supervisor: Supervisor,
         push: Callable[[PushMessage], None],
     ) -> None:
         self._svc = svc
         self._bus = bus
+        self._committers = committers
         self._supervisor = supervisor
         self._push = push
-        self._deps = pipeline.ChatDeps(db=svc.db, now=svc.now)
         self._registry: Registry[tuple[str, str], Pending, None] = Registry()
+
+    @classmethod
+    async def start(cls, supervisor: Supervisor, svc: Services, bus: Bus, push: Callable[[PushMessage], None]) -> Rooms:
+        """Storage lanes, then the rooms' supervisor (so rooms stop first and drain into them)."""
+        commit = committer(pipeline.ChatDeps(db=svc.db, now=svc.now))
+        lanes = [await supervisor.start(f"chat.commit.{n}", commit) for n in range(COMMIT_LANES)]
+        return cls(svc, bus, lanes, await supervisor.start_supervisor("chat.rooms"), push)
 
     def active(self) -> int:
         return len(self._registry)
@@ -123,8 +162,9 @@ class Rooms:
             await self._accept(batch)
 
     async def _accept(self, batch: list[Pending]) -> None:
+        lane = min(self._committers, key=lambda ref: ref.queued())
         try:
-            outcomes = await pipeline.accept(self._deps, [p.submission for p in batch])
+            outcomes = await lane.call([p.submission for p in batch])
         except Exception:
             log.exception("chat: a batch of %d messages could not be stored", len(batch))
             for pending in batch:

@@ -143,7 +143,7 @@ async def run_chat(
         svc.end_chat_sessions = functools.partial(kick, bus)
         pusher = await start_pusher(supervisor, PushSettings(url=svc.config.chat.notification_api_url), svc.db)
         presence = await start_presence(supervisor, bus, svc.db, svc.now)
-        rooms = Rooms(svc, bus, await supervisor.start_supervisor("chat.rooms"), push=push_sender(pusher))
+        rooms = await Rooms.start(supervisor, svc, bus, push_sender(pusher))
         sessions = await supervisor.start_supervisor("chat.sessions", shutdown=Shutdown.CANCEL)
         node = ChatNode(svc=svc, bus=bus, rooms=rooms, presence=presence, sessions=sessions)
         await serve_chat(node, shutdown, task_status=task_status)
