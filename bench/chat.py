@@ -52,10 +52,11 @@ def start_duo(state: Path, http_port: int, chat_port: int) -> subprocess.Popen[b
     env.pop("DUO_DB_HOST", None)
     log = state / "duo.log"  # a file, not a pipe: nobody drains a pipe during the run
     with log.open("ab") as out:
+        start = out.tell()  # a reused state keeps the log of earlier runs
         proc = subprocess.Popen([sys.executable, "-m", "duo", "serve"], env=env, stderr=out)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        if b"duo is serving HTTP" in log.read_bytes():
+        if b"duo is serving HTTP" in log.read_bytes()[start:]:
             return proc
         time.sleep(0.2)
     proc.kill()

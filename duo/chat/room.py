@@ -52,7 +52,7 @@ log = logging.getLogger("duo.chat.room")
 IDLE_SECONDS = 30.0  # a room with no traffic for this long stops
 BATCH_LIMIT = 1000  # messages per accept call (one transaction)
 ROOM_CAPACITY = 10_000  # queued messages per room before new ones are refused
-COMMIT_LANES = 4  # concurrent storage transactions (each takes every batch waiting)
+COMMIT_LANES = 8  # concurrent storage transactions (each takes every batch waiting); the pool has 10
 
 
 @attrs.frozen
@@ -109,6 +109,7 @@ class Rooms:
         self._svc = svc
         self._bus = bus
         self._committers = committers
+        self._in_flight = [0] * len(committers)  # batches handed to each lane and not yet back
         self._supervisor = supervisor
         self._push = push
         self._registry: Registry[tuple[str, str], Pending, None] = Registry()
@@ -162,14 +163,17 @@ class Rooms:
             await self._accept(batch)
 
     async def _accept(self, batch: list[Pending]) -> None:
-        lane = min(self._committers, key=lambda ref: ref.queued())
+        lane = min(range(len(self._committers)), key=self._in_flight.__getitem__)  # an idle one if any
+        self._in_flight[lane] += 1
         try:
-            outcomes = await lane.call([p.submission for p in batch])
+            outcomes = await self._committers[lane].call([p.submission for p in batch])
         except Exception:
             log.exception("chat: a batch of %d messages could not be stored", len(batch))
             for pending in batch:
                 pending.session.deliver(st.ServerError(id=pending.submission.message.id))
             return
+        finally:
+            self._in_flight[lane] -= 1
         for pending, outcome in zip(batch, outcomes, strict=True):
             await self._settle(pending, outcome)
 
