@@ -48,6 +48,14 @@ CONFIRM_SECONDS = 5.0  # for a failed (un)subscribe to turn out a lost connectio
 
 Deliver = Callable[[bytes], None]
 
+# How a lost connection shows around the subscription's calls. redis-py's pub/sub is not
+# safe against two tasks reconnecting it at once (the reader and an (un)subscribe, when the
+# connection dies under both); the loser fails with whatever the half-reconnected connection
+# raises (ConnectionError, asyncio's RuntimeError "readuntil() called while another
+# coroutine is already waiting", AttributeError on a dropped writer). So any error there
+# means "lost", and recovery replaces the whole subscription.
+LOST_CONNECTION = Exception
+
 
 def user_topic(person: str) -> str:
     """Every connection of ``person`` (canonical lowercase UUID) listens here (§10)."""
@@ -176,13 +184,15 @@ class MemoryBus(Bus):
 class RedisBus(Bus):
     """Redis pub/sub with one subscription connection per process; see :func:`open_bus`.
 
-    Only :meth:`run` reads the subscription, and only it recovers a lost connection: it
-    opens a fresh one and subscribes it to every topic wanted (never two tasks reconnecting
-    one connection). An (un)subscribe waits for Redis' confirmation of that topic, one at a
-    time; a connection lost meanwhile releases the wait, since recovery subscribes anew.
+    Only :meth:`run` reads the subscription. When it finds the connection lost it does not
+    trust the old one again: it opens a fresh subscription and subscribes it to every topic
+    wanted, retrying with backoff while Redis is away. An (un)subscribe waits for Redis'
+    confirmation of that topic, one at a time; a connection lost meanwhile releases the wait,
+    and a subscriber then waits for the recovery instead.
     """
 
-    RETRY_SECONDS = 1.0  # pause before reconnecting after the connection failed
+    RETRY_SECONDS = 1.0  # first pause before reconnecting, doubled up to RETRY_MAX_SECONDS
+    RETRY_MAX_SECONDS = 30.0
 
     def __init__(self, client: Any) -> None:
         super().__init__()
@@ -214,7 +224,7 @@ class RedisBus(Bus):
                 with trio.move_on_after(CONFIRM_SECONDS):
                     try:
                         await self._confirm("unsubscribe", topic, self._pubsub.unsubscribe)
-                    except redis.exceptions.RedisError as e:
+                    except LOST_CONNECTION as e:
                         log.warning("chat bus could not unsubscribe %r: %s", topic, e)
                 return
             self._subscribed.add(topic)
@@ -235,10 +245,10 @@ class RedisBus(Bus):
         losses = self._losses
         confirmed = trio.Event()
         self._waiting = (kind, topic, confirmed)
-        failed: redis.exceptions.RedisError | OSError | None = None
+        failed: Exception | None = None
         try:
             await aio(command)(topic)
-        except (redis.exceptions.RedisError, OSError) as e:
+        except LOST_CONNECTION as e:
             failed = e  # a dying connection; the reader will tell (or not)
         try:
             if self._losses == losses:
@@ -259,7 +269,7 @@ class RedisBus(Bus):
         while True:
             try:
                 message = await aio(self._pubsub.get_message)(timeout=None)
-            except (redis.exceptions.ConnectionError, OSError) as e:
+            except LOST_CONNECTION as e:
                 log.warning("chat bus lost Redis (%s); reconnecting", e)
                 self._losses += 1
                 self._recovered = recovered = trio.Event()
@@ -272,17 +282,21 @@ class RedisBus(Bus):
                 self._dispatch(message)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        kind, channel = message["type"], message["channel"].decode()
+        kind, channel = message["type"], message.get("channel")
+        if not isinstance(channel, bytes):
+            return  # not about a channel (pong)
         if kind == "message":
-            self._fan_out(channel, message["data"])
-        elif self._waiting is not None and self._waiting[:2] == (kind, channel):
+            self._fan_out(channel.decode(), message["data"])
+        elif self._waiting is not None and self._waiting[:2] == (kind, channel.decode()):
             self._waiting[2].set()
 
     async def _recover(self) -> None:
         """A fresh subscription connection, with every topic wanted subscribed and confirmed."""
         broken = self._pubsub
+        delay = self.RETRY_SECONDS
         while True:
-            await trio.sleep(self.RETRY_SECONDS)
+            await trio.sleep(delay)
+            delay = min(delay * 2, self.RETRY_MAX_SECONDS)
             async with self._lock:
                 self._pubsub = self._client.pubsub()
                 try:
@@ -297,15 +311,22 @@ class RedisBus(Bus):
                         elif message is not None:
                             self._dispatch(message)
                     break
-                except (redis.exceptions.ConnectionError, OSError) as e:
-                    log.warning("chat bus cannot reach Redis (%s); retrying in %ss", e, self.RETRY_SECONDS)
-                    await aio(self._pubsub.aclose)()
-        await aio(broken.aclose)()
+                except LOST_CONNECTION as e:
+                    log.warning("chat bus cannot reach Redis (%s); retrying in %ss", e, delay)
+                    await _close_quietly(self._pubsub)
+        await _close_quietly(broken)
         log.info("chat bus reconnected to Redis (%d topics)", len(self._subscribed))
 
     async def close(self) -> None:
         """Drop the subscription connection."""
         await aio(self._pubsub.aclose)()
+
+
+async def _close_quietly(pubsub: Any) -> None:
+    try:
+        await aio(pubsub.aclose)()
+    except LOST_CONNECTION as e:
+        log.debug("closing a lost chat bus subscription: %s", e)
 
 
 async def _publish_and_keep(client: redis.asyncio.Redis, topic: str, payload: bytes, seconds: int) -> None:
