@@ -92,7 +92,7 @@ from duo.actors.errors import (
     ActorTimeout,
     MailboxFull,
 )
-from duo.actors.mailbox import Envelope, Inbox, Mailbox, Overflow, _Reply
+from duo.actors.mailbox import Envelope, Inbox, Mailbox, Overflow, Reply
 from duo.actors.registry import MultiRegistry, Registry
 
 __all__ = [
@@ -244,7 +244,7 @@ class ActorRef(Generic[M, R]):
         Raises :class:`ActorStopped` (also when the actor stops before answering),
         :class:`ActorCrashed`, or whatever the actor passed to :meth:`Envelope.fail`.
         """
-        reply: _Reply[R] = _Reply()
+        reply: Reply[R] = Reply()
         try:
             with trio.move_on_after(math.inf if timeout is None else timeout):
                 await self._mailbox.put(Envelope(msg, reply))
