@@ -323,7 +323,7 @@ class ActorRef(Generic[M, R]):
         """Call ``watcher(ref, reason)`` when the actor ends (at once if it has).
 
         ``key`` identifies the watcher for :meth:`unwatch`; one watcher per key. Watchers
-        run synchronously as the actor ends, so they must not block or raise.
+        run synchronously as the actor ends, so they must not block (an error is logged).
         """
         if self.reason is not None:
             watcher(self, self.reason)
@@ -344,7 +344,10 @@ class ActorRef(Generic[M, R]):
             self._done.set()
         watchers, self._watchers = self._watchers, None
         for watcher in (watchers or {}).values():
-            watcher(self, reason)
+            try:
+                watcher(self, reason)
+            except Exception:  # one broken watcher must not keep the others uninformed
+                log.exception("a watcher of actor %r failed", self.name)
         return lost
 
 
