@@ -478,3 +478,14 @@ async def test_refused_voice_messages_queue_their_object(svc: Services, deps: Ch
         voice = VoiceMessage(str(bob.uuid), "v-1", "a" * 64)
         assert await one(deps, Submission(str(alice.uuid), voice, clock())) == st.MessageBlocked("v-1")
         assert await svc.db.fetchval("SELECT uuid FROM undeleted_audio") == "a" * 64
+
+
+async def test_voice_intros_are_rate_limited_too(svc: Services, deps: ChatDeps, clock: Clock) -> None:
+    with trio.fail_after(30):
+        alice, bob = await onboarded_user(svc, "Alice"), await onboarded_user(svc, "Bob")
+        await started_conversations(svc, alice, 10, clock.at - dt.timedelta(hours=2))
+        voice = VoiceMessage(str(bob.uuid), "v-1", "b" * 64)
+        assert await one(deps, Submission(str(alice.uuid), voice, clock())) == st.MessageBlocked(
+            "v-1", "rate-limited-1day", "unverified-basics"
+        )
+        assert await svc.db.fetchval("SELECT uuid FROM undeleted_audio") == "b" * 64

@@ -14,10 +14,12 @@ from duo.chat import store
 from duo.chat.archive import decode_inbox_content, encode_archived, encode_inbox_content
 from duo.chat.pipeline import Accepted, ChatDeps, Submission, VoiceMessage, accept
 from duo.chat.stanzas import AUDIO_PLACEHOLDER_BODY, ArchivedMessage, ChatMessage, MamQuery
+from duo.reports import archived_body
 from duo.services import Services
 from tests.factories import User, onboarded_user
 from tests.plugins.app import bearer
 from tests.plugins.chat import Clock, text
+from tests.test_reports import archived
 
 
 async def converse(deps: ChatDeps, clock: Clock, *turns: tuple[User, User, str]) -> list[Accepted]:
@@ -174,3 +176,11 @@ async def test_chat_message_ids_up_to_250_are_stored(svc: Services, deps: ChatDe
         assert isinstance(outcome, Accepted)
         [entry] = await store.history(svc.db, bob.person_id, str(bob.uuid), page(alice))
         assert entry.message.id == long_id
+
+
+def test_archive_blob_is_the_exml_term_of_section_9_1() -> None:
+    sender = User(token="", person_id=1, uuid=uuid.uuid4(), email="")
+    recipient = User(token="", person_id=2, uuid=uuid.uuid4(), email="")
+    blob = encode_archived(ArchivedMessage(str(sender.uuid), str(recipient.uuid), "m1", "héllo"))
+    assert blob == archived(sender, recipient, "héllo")  # the report tests' hand-built bytes
+    assert archived_body(blob) == "héllo"  # what the report e-mail reads
