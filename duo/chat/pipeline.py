@@ -15,8 +15,9 @@ The gates run per message, in §7's order, against what the database held when t
 started plus what earlier messages of the same batch changed (a reply earlier in the batch
 makes a later message no intro; intros accepted earlier count towards the rate limit; an
 intro text earlier in the batch makes a later copy not unique). All writes of a batch
-happen in one transaction, each message in its own savepoint, so one failing message gets
-``ServerError`` and never loses another.
+happen in one transaction: the accepted messages are written together in one savepoint
+with set-based statements, and if that fails each is written in its own savepoint, so
+one failing message gets ``ServerError`` and never loses another.
 
 Voice messages are transcoded and uploaded *before* :func:`accept` (README decision:
 "audio is transcoded before anything is stored"): the caller runs :func:`prepare_audio` on
@@ -170,7 +171,8 @@ async def accept(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
     try:
         async with deps.db.transaction() as conn:
             known = await _load(conn, batch, now)
-            outcomes = [await _one(conn, known, submission, now) for submission in batch]
+            decided = [await _one(conn, known, submission, now) for submission in batch]
+            outcomes = await _store(conn, decided)
             await sql.touch_intro_hashes(conn, known.checked_hashes, now)
             await sql.queue_audio_deletion(conn, _unstored_audio(batch, outcomes))
     except DB_FAILURES:
@@ -252,8 +254,31 @@ async def _load(conn: Connection, batch: Sequence[Submission], now: dt.datetime)
     )
 
 
-async def _one(conn: Connection, known: _Known, submission: Submission, now: dt.datetime) -> Outcome:
-    """§7 steps 2–12 for one message."""
+@attrs.frozen
+class _Planned:
+    """A message that passed the gates: what to write, and the outcome once it is written."""
+
+    write: sql.MessageWrite
+    accepted: Accepted
+
+
+async def _store(conn: Connection, decided: list[Outcome | _Planned]) -> list[Outcome]:
+    """Write the planned messages together; a message whose write failed is a ServerError."""
+    planned = [d for d in decided if isinstance(d, _Planned)]
+    stored = iter(await sql.store_messages(conn, [p.write for p in planned]))
+    outcomes: list[Outcome] = []
+    for d in decided:
+        if not isinstance(d, _Planned):
+            outcomes.append(d)
+        elif next(stored):
+            outcomes.append(d.accepted)
+        else:
+            outcomes.append(ServerError(d.accepted.message.id))
+    return outcomes
+
+
+async def _one(conn: Connection, known: _Known, submission: Submission, now: dt.datetime) -> Outcome | _Planned:
+    """§7 steps 2–11 for one message, then its §9.1 writes are planned (step 12)."""
     message = submission.message
     sender = known.people.get(submission.sender)
     recipient = known.people.get(message.to)
@@ -274,7 +299,7 @@ async def _one(conn: Connection, known: _Known, submission: Submission, now: dt.
         refused = await _intro_gates(conn, known, sender, message, now)
         if refused is not None:
             return refused
-    return await _store(conn, known, sender, recipient, submission, intro, now)
+    return _plan(known, sender, recipient, submission, intro, now)
 
 
 async def _intro_gates(
@@ -317,16 +342,16 @@ def _rate_limited(known: _Known, sender: sql.ChatPerson, stanza_id: str) -> Mess
     return MessageBlocked(stanza_id, "rate-limited-1day")
 
 
-async def _store(
-    conn: Connection,
+def _plan(
     known: _Known,
     sender: sql.ChatPerson,
     recipient: sql.ChatPerson,
     submission: Submission,
     intro: bool,
     now: dt.datetime,
-) -> Accepted | ServerError:
-    """§9.1 writes in a savepoint; the batch remembers the new conversation."""
+) -> _Planned:
+    """§9.1 writes of one message; the batch counts it as stored from here on (a write that
+    then fails is rare: the later messages' gates are not re-run)."""
     message = submission.message
     if isinstance(message, ChatMessage):
         stored = ArchivedMessage(sender.uuid, recipient.uuid, message.id, message.body)
@@ -335,32 +360,27 @@ async def _store(
         stored = ArchivedMessage(sender.uuid, recipient.uuid, message.id, AUDIO_PLACEHOLDER_BODY, message.audio_uuid)
     archive_id, _ = archive_ids(known.unique_micros(submission.received_at))
     push = _push(known, sender, recipient, stored.body, intro)
-    written = await sql.store_message(
-        conn,
-        sql.MessageWrite(
-            sender_id=sender.id,
-            sender_uuid=sender.uuid,
-            recipient_id=recipient.id,
-            recipient_uuid=recipient.uuid,
-            stanza_id=message.id,
-            archive_id=archive_id,
-            archived=encode_archived(stored),
-            inbox_content=encode_inbox_content(stored),
-            audio_uuid=stored.audio_uuid,
-            search_body=search_body(stored.body),
-            inbox_timestamp=micros(now),
-            now=now,
-            notified_intro=None if push is None else intro,
-            notify_at=int(now.timestamp()) + NOTIFICATION_GRACE_SECONDS,
-        ),
+    write = sql.MessageWrite(
+        sender_id=sender.id,
+        sender_uuid=sender.uuid,
+        recipient_id=recipient.id,
+        recipient_uuid=recipient.uuid,
+        stanza_id=message.id,
+        archive_id=archive_id,
+        archived=encode_archived(stored),
+        inbox_content=encode_inbox_content(stored),
+        audio_uuid=stored.audio_uuid,
+        search_body=search_body(stored.body),
+        inbox_timestamp=micros(now),
+        now=now,
+        notified_intro=None if push is None else intro,
+        notify_at=int(now.timestamp()) + NOTIFICATION_GRACE_SECONDS,
     )
-    if not written:
-        return ServerError(message.id)
     if (sender.id, recipient.id) not in known.messaged:
         known.messaged.add((sender.id, recipient.id))
         if intro:
             known.started[sender.id] += 1
-    return Accepted(stored, archive_id, intro, push)
+    return _Planned(write, Accepted(stored, archive_id, intro, push))
 
 
 def _push(

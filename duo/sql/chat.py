@@ -2,8 +2,9 @@
 
 The pipeline reads what its gates need for a whole batch in a few set-based queries
 (people, blocks, ``messaged`` pairs, intro-limit counters, recent intro hashes, push
-tokens, sender photos) and writes each message inside a savepoint of the batch's
-transaction (:func:`store_message`), so one failing message never aborts the others.
+tokens, sender photos) and writes the accepted messages together with set-based
+statements in one savepoint (:func:`store_messages`); if that fails it writes them one by
+one, each in its own savepoint, so one failing message never aborts the others.
 """
 
 from __future__ import annotations
@@ -166,53 +167,113 @@ class MessageWrite:
     notify_at: int  # Unix seconds for duo_last_notification
 
 
-async def store_message(conn: Connection, m: MessageWrite) -> bool:
-    """Write one message in a savepoint; False (logged, rolled back) when it fails."""
+async def store_messages(conn: Connection, writes: Sequence[MessageWrite]) -> list[bool]:
+    """Write a batch's messages; which of them were stored.
+
+    Happy path: the whole batch in one savepoint with a few set-based statements. If that
+    fails, each message is written alone in its own savepoint, so only the bad ones fail.
+    """
+    if not writes:
+        return []
+    if await _in_savepoint(conn, writes, quiet=len(writes) > 1):
+        return [True] * len(writes)
+    if len(writes) == 1:
+        return [False]
+    return [await _in_savepoint(conn, [m], quiet=False) for m in writes]
+
+
+async def _in_savepoint(conn: Connection, writes: Sequence[MessageWrite], *, quiet: bool) -> bool:
     savepoint = conn.raw.transaction()
     await aio(savepoint.start)()
     try:
-        await _write_message(conn, m)
-    except asyncpg.PostgresError:
-        log.exception("chat message %r from %s could not be stored", m.stanza_id, m.sender_uuid)
+        await _write_messages(conn, writes)
+    except asyncpg.PostgresError as e:
+        if quiet:
+            log.info("a batch of %d chat messages failed (%s); storing them one by one", len(writes), e)
+        else:
+            log.exception("chat message %r from %s could not be stored", writes[0].stanza_id, writes[0].sender_uuid)
         await aio(savepoint.rollback)()
         return False
     await aio(savepoint.commit)()
     return True
 
 
-async def _write_message(conn: Connection, m: MessageWrite) -> None:
-    sender, recipient = m.sender_uuid, m.recipient_uuid
+async def _write_messages(conn: Connection, writes: Sequence[MessageWrite]) -> None:
+    """§9.1 for several messages, in order, as if written one after another."""
+    archive = [
+        row
+        for m in writes
+        for row in (
+            (m.archive_id, m.sender_id, m.recipient_uuid, "O", m.archived, m.audio_uuid, m.search_body),
+            (m.archive_id + 1, m.recipient_id, m.sender_uuid, "I", m.archived, m.audio_uuid, m.search_body),
+        )
+    ]
     await conn.execute(
         """INSERT INTO mam_message
                (id, person_id, remote_bare_jid, direction, from_jid, message, audio_uuid, search_body)
-           VALUES ($1, $2, $3, 'O', '', $6, $7, $8), ($1 + 1, $4, $5, 'I', '', $6, $7, $8)""",
-        m.archive_id, m.sender_id, recipient, m.recipient_id, sender,
-        m.archived, m.audio_uuid, m.search_body,
+           SELECT id, person_id, remote, direction, '', message, audio_uuid, search_body
+           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::mam_direction[], $5::bytea[], $6::text[], $7::text[])
+                AS t(id, person_id, remote, direction, message, audio_uuid, search_body)""",
+        *_columns(archive, 7),
     )
     await conn.execute(
-        """INSERT INTO inbox (luser, remote_bare_jid, msg_id, box, content, timestamp, unread_count)
-           VALUES ($1, $2 || '@duolicious.app', $3, 'chats', $4, $5, 0),
-                  ($2, $1 || '@duolicious.app', $3, 'inbox', $4, $5, 1)
+        """WITH t AS (
+               SELECT luser, remote || '@duolicious.app' AS remote_jid, msg_id, box, content, ts, unread, reset
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[],
+                           $7::int[], $8::bool[]) AS u(luser, remote, msg_id, box, content, ts, unread, reset))
+           INSERT INTO inbox (luser, remote_bare_jid, msg_id, box, content, timestamp, unread_count)
+           SELECT luser, remote_jid, msg_id, box, content, ts, unread FROM t
            ON CONFLICT (luser, remote_bare_jid) DO UPDATE SET
                msg_id = EXCLUDED.msg_id, box = 'chats', content = EXCLUDED.content,
                timestamp = EXCLUDED.timestamp,
-               unread_count = CASE WHEN EXCLUDED.unread_count = 0 THEN 0 ELSE inbox.unread_count + 1 END""",
-        sender, recipient, m.stanza_id, m.inbox_content, m.inbox_timestamp,
+               unread_count = EXCLUDED.unread_count + CASE
+                   WHEN (SELECT reset FROM t WHERE t.luser = EXCLUDED.luser AND t.remote_jid = EXCLUDED.remote_bare_jid)
+                   THEN 0 ELSE inbox.unread_count END""",
+        *_columns(_inbox_changes(writes), 8),
     )
     await conn.execute(
-        """INSERT INTO messaged (subject_person_id, object_person_id, created_at) VALUES ($1, $2, $3)
+        """INSERT INTO messaged (subject_person_id, object_person_id, created_at)
+           SELECT subject_id, object_id, $3::timestamptz FROM unnest($1::int[], $2::int[]) AS t(subject_id, object_id)
            ON CONFLICT DO NOTHING""",
-        m.sender_id, m.recipient_id, m.now,
+        [m.sender_id for m in writes],
+        [m.recipient_id for m in writes],
+        writes[0].now,
     )
-    if m.notified_intro is not None:
-        await conn.execute(
-            """INSERT INTO duo_last_notification (username, intro_seconds, chat_seconds)
-               VALUES ($1, CASE WHEN $2 THEN $3 ELSE 0 END, CASE WHEN $2 THEN 0 ELSE $3 END)
-               ON CONFLICT (username) DO UPDATE SET
-                   intro_seconds = CASE WHEN $2 THEN $3 ELSE duo_last_notification.intro_seconds END,
-                   chat_seconds = CASE WHEN $2 THEN duo_last_notification.chat_seconds ELSE $3 END""",
-            recipient, m.notified_intro, m.notify_at,
-        )
+    for column, intro in (("intro_seconds", True), ("chat_seconds", False)):
+        times = {m.recipient_uuid: m.notify_at for m in writes if m.notified_intro is intro}
+        if times:
+            await conn.execute(
+                f"""INSERT INTO duo_last_notification (username, {column})
+                    SELECT * FROM unnest($1::text[], $2::int[])
+                    ON CONFLICT (username) DO UPDATE SET {column} = EXCLUDED.{column}""",
+                list(times),
+                list(times.values()),
+            )
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    """Rows to per-column lists, for ``unnest`` parameters."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def _inbox_changes(writes: Sequence[MessageWrite]) -> list[tuple[object, ...]]:
+    """One inbox upsert per conversation side, as the messages' upserts in order would leave it.
+
+    (luser, remote, msg_id, box on insert, content, timestamp, unread, reset): the last
+    message wins; ``box`` is ``inbox`` only for a row created by one received message;
+    ``unread`` counts the messages received since the side last sent one, and ``reset`` says
+    it sent one (so the stored count restarts instead of growing).
+    """
+    sides: dict[tuple[str, str], tuple[int, int, bool, MessageWrite]] = {}
+    for m in writes:
+        for luser, remote, sent in ((m.sender_uuid, m.recipient_uuid, True), (m.recipient_uuid, m.sender_uuid, False)):
+            count, unread, reset, _ = sides.get((luser, remote), (0, 0, False, m))
+            sides[(luser, remote)] = (count + 1, 0 if sent else unread + 1, reset or sent, m)
+    return [
+        (luser, remote, m.stanza_id, "inbox" if count == 1 and unread == 1 else "chats",
+         m.inbox_content, m.inbox_timestamp, unread, reset)
+        for (luser, remote), (count, unread, reset, m) in sides.items()
+    ]
 
 
 async def queue_audio_deletion(db: Database | Connection, audio_uuids: Sequence[str]) -> None:
