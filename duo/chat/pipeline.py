@@ -213,12 +213,9 @@ class _Known:
     """What the gates know: the database at the start of the batch, plus the batch so far."""
 
     people: dict[str, sql.ChatPerson]
-    skipped: set[sql.Pair]
-    messaged: set[sql.Pair]
+    pairs: sql.Pairs
     counts: dict[int, sql.IntroCounts]
     used_hashes: set[str]
-    tokens: dict[str, str]
-    photos: dict[int, tuple[str, str]]
     started: collections.Counter[int] = attrs.field(factory=collections.Counter)
     checked_hashes: list[str] = attrs.field(factory=list)
     used_micros: set[int] = attrs.field(factory=set)
@@ -240,17 +237,13 @@ async def _load(conn: Connection, batch: Sequence[Submission], now: dt.datetime)
         for s in batch
         if s.sender in people and s.message.to in people
     ]
-    both_ways = pairs + [(b, a) for a, b in pairs]
     senders = sorted({a for a, _ in pairs})
     texts = [s.message.body for s in batch if isinstance(s.message, ChatMessage)]
     return _Known(
         people=people,
-        skipped=await sql.existing_pairs(conn, "skipped", both_ways),
-        messaged=await sql.existing_pairs(conn, "messaged", both_ways),
+        pairs=await sql.existing_pairs(conn, pairs + [(b, a) for a, b in pairs]),
         counts=await sql.intro_counts(conn, senders, now),
         used_hashes=await sql.recent_intro_hashes(conn, [intro_hash(t) for t in texts], now),
-        tokens=await sql.push_tokens(conn, sorted({s.message.to for s in batch})),
-        photos=await sql.first_photos(conn, senders),
     )
 
 
@@ -288,13 +281,13 @@ async def _one(conn: Connection, known: _Known, submission: Submission, now: dt.
         return MessageBlocked(message.id)
     if sender.verification_required and sender.verification_level_id <= 1:
         return MessageBlocked(message.id, "age-verification")
-    if (sender.id, recipient.id) in known.skipped or (recipient.id, sender.id) in known.skipped:
+    if (sender.id, recipient.id) in known.pairs.skipped or (recipient.id, sender.id) in known.pairs.skipped:
         return MessageBlocked(message.id)
     if isinstance(message, Typing):
         return IncomingTyping(sender.uuid, recipient.uuid, message.id)
     if isinstance(message, ChatMessage) and len(message.body) > MAX_BODY_LENGTH:
         return MessageTooLong(message.id)
-    intro = (recipient.id, sender.id) not in known.messaged
+    intro = (recipient.id, sender.id) not in known.pairs.messaged
     if intro:
         refused = await _intro_gates(conn, known, sender, message, now)
         if refused is not None:
@@ -359,7 +352,7 @@ def _plan(
         assert isinstance(message, VoiceMessage)
         stored = ArchivedMessage(sender.uuid, recipient.uuid, message.id, AUDIO_PLACEHOLDER_BODY, message.audio_uuid)
     archive_id, _ = archive_ids(known.unique_micros(submission.received_at))
-    push = _push(known, sender, recipient, stored.body, intro)
+    push = _push(sender, recipient, stored.body, intro)
     write = sql.MessageWrite(
         sender_id=sender.id,
         sender_uuid=sender.uuid,
@@ -376,34 +369,30 @@ def _plan(
         notified_intro=None if push is None else intro,
         notify_at=int(now.timestamp()) + NOTIFICATION_GRACE_SECONDS,
     )
-    if (sender.id, recipient.id) not in known.messaged:
-        known.messaged.add((sender.id, recipient.id))
+    if (sender.id, recipient.id) not in known.pairs.messaged:
+        known.pairs.messaged.add((sender.id, recipient.id))
         if intro:
             known.started[sender.id] += 1
     return _Planned(write, Accepted(stored, archive_id, intro, push))
 
 
-def _push(
-    known: _Known, sender: sql.ChatPerson, recipient: sql.ChatPerson, body: str, intro: bool
-) -> PushMessage | None:
+def _push(sender: sql.ChatPerson, recipient: sql.ChatPerson, body: str, intro: bool) -> PushMessage | None:
     """§8.1: only for a recipient whose preference is "Immediately" and who has a token."""
     preference = recipient.intros_notification if intro else recipient.chats_notification
-    token = known.tokens.get(recipient.uuid)
-    if preference != IMMEDIATELY or token is None:
+    if preference != IMMEDIATELY or recipient.push_token is None:
         return None
-    photo_uuid, photo_blurhash = known.photos.get(sender.id, (None, None))
     params = {
         "personId": sender.id,
         "personUuid": sender.uuid,
         "name": sender.name,
-        "photoUuid": photo_uuid,
-        "photoBlurhash": photo_blurhash,
-        "imageUuid": photo_uuid,
-        "imageBlurhash": photo_blurhash,
+        "photoUuid": sender.photo_uuid,
+        "photoBlurhash": sender.photo_blurhash,
+        "imageUuid": sender.photo_uuid,
+        "imageBlurhash": sender.photo_blurhash,
     }
     return PushMessage(
         username=recipient.uuid,
-        token=token,
+        token=recipient.push_token,
         title=sender.name + TITLE_SUFFIX,
         body=push_body(body),
         data={"screen": "Conversation Screen", "params": params},

@@ -1,8 +1,8 @@
 """Every SQL statement of the chat service (chat-protocol §9), with typed results.
 
-The pipeline reads what its gates need for a whole batch in a few set-based queries
-(people, blocks, ``messaged`` pairs, intro-limit counters, recent intro hashes, push
-tokens, sender photos) and writes the accepted messages together with set-based
+The pipeline reads what its gates need for a whole batch in four set-based queries
+(people with their push token and first photo; ``skipped`` and ``messaged`` pairs;
+intro-limit counters; recent intro hashes) and writes the accepted messages together with set-based
 statements in one savepoint (:func:`store_messages`); if that fails it writes them one by
 one, each in its own savepoint, so one failing message never aborts the others.
 """
@@ -29,6 +29,8 @@ Pair = tuple[int, int]  # (subject person id, object person id)
 
 @attrs.frozen
 class ChatPerson:
+    """What the gates and the push need of a sender or recipient."""
+
     id: int
     uuid: str  # canonical
     name: str
@@ -37,31 +39,53 @@ class ChatPerson:
     sign_up_time: dt.datetime
     intros_notification: int
     chats_notification: int
+    push_token: str | None
+    photo_uuid: str | None  # the photo with the lowest position
+    photo_blurhash: str | None
 
 
 async def people(conn: Connection, uuids: Sequence[str]) -> dict[str, ChatPerson]:
     """The people named by canonical UUIDs (unknown ones are absent)."""
     rows = await conn.fetch(
-        """SELECT id, uuid, name, verification_required, verification_level_id, sign_up_time,
-                  intros_notification, chats_notification
-           FROM person WHERE uuid = ANY($1::uuid[])""",
+        """SELECT p.id, p.uuid::text AS uuid, p.name, p.verification_required, p.verification_level_id,
+                  p.sign_up_time, p.intros_notification, p.chats_notification,
+                  t.token AS push_token, ph.uuid AS photo_uuid, ph.blurhash AS photo_blurhash
+           FROM person p
+           LEFT JOIN duo_push_token t ON t.username = p.uuid::text
+           LEFT JOIN LATERAL (SELECT uuid, blurhash FROM photo WHERE person_id = p.id
+                              ORDER BY position LIMIT 1) ph ON TRUE
+           WHERE p.uuid = ANY($1::uuid[])""",
         list(uuids),
     )
-    found = [ChatPerson(**(dict(row) | {"uuid": str(row["uuid"])})) for row in rows]
+    found = [ChatPerson(**dict(row)) for row in rows]
     return {person.uuid: person for person in found}
 
 
-async def existing_pairs(conn: Connection, table: str, pairs: Sequence[Pair]) -> set[Pair]:
-    """Which (subject, object) pairs have a row in ``messaged`` or ``skipped``."""
-    assert table in ("messaged", "skipped")
+@attrs.frozen
+class Pairs:
+    """Which of the asked (subject, object) pairs have a ``skipped`` / ``messaged`` row."""
+
+    skipped: set[Pair]
+    messaged: set[Pair]
+
+
+async def existing_pairs(conn: Connection, pairs: Sequence[Pair]) -> Pairs:
+    if not pairs:
+        return Pairs(skipped=set(), messaged=set())
     rows = await conn.fetch(
-        f"""SELECT t.subject_person_id, t.object_person_id
-            FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id)
-            JOIN {table} t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id""",
+        """WITH p AS (SELECT * FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id))
+           SELECT 'skipped' AS kind, t.subject_person_id, t.object_person_id
+           FROM p JOIN skipped t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id
+           UNION ALL
+           SELECT 'messaged', t.subject_person_id, t.object_person_id
+           FROM p JOIN messaged t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id""",
         [p[0] for p in pairs],
         [p[1] for p in pairs],
     )
-    return {(row[0], row[1]) for row in rows}
+    found = Pairs(skipped=set(), messaged=set())
+    for row in rows:
+        (found.skipped if row["kind"] == "skipped" else found.messaged).add((row[1], row[2]))
+    return found
 
 
 @attrs.frozen
@@ -75,6 +99,8 @@ class IntroCounts:
 
 
 async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.datetime) -> dict[int, IntroCounts]:
+    if not sender_ids:
+        return {}
     rows = await conn.fetch(
         """SELECT s.id,
                   (SELECT count(*) FROM (
@@ -99,30 +125,14 @@ async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.date
 
 async def recent_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> set[str]:
     """The hashes used within the last 7 days (§8.7)."""
+    if not hashes:
+        return set()
     rows = await conn.fetch(
         "SELECT hash FROM intro_hash WHERE hash = ANY($1::text[]) AND last_used_at > $2::timestamptz - interval '7 days'",
         list(hashes),
         now,
     )
     return {row["hash"] for row in rows}
-
-
-async def push_tokens(conn: Connection, usernames: Sequence[str]) -> dict[str, str]:
-    rows = await conn.fetch(
-        "SELECT username, token FROM duo_push_token WHERE username = ANY($1::text[]) AND token IS NOT NULL",
-        list(usernames),
-    )
-    return {row["username"]: row["token"] for row in rows}
-
-
-async def first_photos(conn: Connection, person_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """(uuid, blurhash) of each person's photo with the lowest position."""
-    rows = await conn.fetch(
-        """SELECT DISTINCT ON (person_id) person_id, uuid, blurhash FROM photo
-           WHERE person_id = ANY($1::int[]) ORDER BY person_id, position""",
-        list(person_ids),
-    )
-    return {row["person_id"]: (row["uuid"], row["blurhash"]) for row in rows}
 
 
 # -- writes of the pipeline ------------------------------------------------------------------
