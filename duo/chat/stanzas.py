@@ -279,15 +279,20 @@ class OnlineEvent:
 
 
 @attrs.frozen
-class IncomingMessage:
-    """§5.3.4: what the recipient's connections receive; for voice ``audio_uuid`` is set and
-    ``body`` is ``AUDIO_PLACEHOLDER_BODY``."""
+class _ChatCopy:
+    """What a copy of a stored chat message carries, live or from the archive; for voice
+    ``audio_uuid`` is set and ``body`` is ``AUDIO_PLACEHOLDER_BODY``."""
 
     sender: str
     recipient: str
     id: str
     body: str
     audio_uuid: str | None = None
+
+
+@attrs.frozen
+class IncomingMessage(_ChatCopy):
+    """§5.3.4: what the recipient's connections receive."""
 
 
 @attrs.frozen
@@ -300,15 +305,9 @@ class IncomingTyping:
 
 
 @attrs.frozen
-class ArchivedMessage:
+class ArchivedMessage(_ChatCopy):
     """The chat message forwarded inside MAM and inbox results (§5.4, §5.5); always type
     ``chat`` with a receipts request. Inbox results never carry ``audio_uuid``."""
-
-    sender: str
-    recipient: str
-    id: str
-    body: str
-    audio_uuid: str | None = None
 
 
 @attrs.frozen
