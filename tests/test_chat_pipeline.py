@@ -385,6 +385,11 @@ async def test_one_failing_message_does_not_lose_the_others(svc: Services, deps:
         assert inbox is not None and (inbox["msg_id"], inbox["unread_count"]) == ("m-2", 2)
 
 
+async def test_an_empty_batch_touches_nothing(db: Database, clock: Clock) -> None:
+    with trio.fail_after(30):
+        assert await accept(ChatDeps(Database(db.settings), clock), []) == []  # not even the pool
+
+
 async def test_a_batch_that_cannot_reach_the_database(db: Database, clock: Clock) -> None:
     with trio.fail_after(30):
         offline = Database(db.settings)  # never connected

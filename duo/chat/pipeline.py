@@ -167,6 +167,8 @@ async def accept(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
     If the batch's transaction itself fails, every message gets ``ServerError`` (typing
     indicators get no reply).
     """
+    if not batch:
+        return []
     now = deps.now()
     try:
         async with deps.db.transaction() as conn:
