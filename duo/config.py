@@ -78,6 +78,9 @@ class HttpConfig:
 class ChatConfig:
     ports: str = key("5443", "DUO_CHAT_PORTS", doc="chat WebSocket port or inclusive range, e.g. 5443-5447")
     host: str = key("0.0.0.0", "DUO_CHAT_HOST", doc="address the chat listeners bind")
+    notification_api_url: str = key(
+        "https://exp.host/--/api/v2/push/send", "DUO_NOTIFICATION_API_URL", doc="Expo push API (push/send) URL"
+    )
 
 
 @attrs.frozen
