@@ -24,14 +24,14 @@ APP_URL = "https://get.duolicious.app/"
 DEACTIVATE_SQL = """
 WITH selected AS (
     SELECT id, email FROM person
-    WHERE last_online_time > $1 - interval '50 days'
-      AND last_online_time < $1 - interval '30 days'
+    WHERE last_online_time > $1::timestamptz - interval '50 days'
+      AND last_online_time < $1::timestamptz - interval '30 days'
       AND activated
-      AND sign_in_time < $1 - interval '10 minutes'
+      AND sign_in_time < $1::timestamptz - interval '10 minutes'
 ),
 deactivated AS (
     UPDATE person SET activated = FALSE
-    WHERE id IN (SELECT id FROM selected) AND NOT $2 AND activated
+    WHERE id IN (SELECT id FROM selected) AND NOT $2::boolean AND activated
     RETURNING id
 ),
 members AS (

@@ -22,7 +22,7 @@ admin_tokens AS (DELETE FROM banned_person_admin_token WHERE expires_at < $1 RET
 photo_tokens AS (DELETE FROM deleted_photo_admin_token WHERE expires_at < $1 RETURNING 1),
 bans AS (DELETE FROM banned_person WHERE expires_at < $1 RETURNING 1),
 sessions AS (DELETE FROM duo_session WHERE session_expiry < $1 RETURNING 1),
-onboardees AS (DELETE FROM onboardee WHERE created_at < $1 - interval '1 week' RETURNING email),
+onboardees AS (DELETE FROM onboardee WHERE created_at < $1::timestamptz - interval '1 week' RETURNING email),
 jobs AS (DELETE FROM verification_job WHERE expires_at < $1 RETURNING photo_uuid),
 photos AS (DELETE FROM photo WHERE nsfw_score > $2 RETURNING person_id, uuid),
 export_tokens AS (DELETE FROM export_data_token WHERE expires_at < $1 RETURNING 1),

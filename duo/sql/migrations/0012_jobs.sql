@@ -30,5 +30,3 @@ CREATE TABLE duo_job_leader (
 ALTER TABLE verification_job
     ADD COLUMN started_at TIMESTAMPTZ,
     ALTER COLUMN raw_json DROP NOT NULL;
-
-CREATE INDEX idx__verification_job__status ON verification_job (status);
