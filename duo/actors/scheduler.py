@@ -38,7 +38,6 @@ from duo.sql.database import Database
 log = logging.getLogger("duo.actors.scheduler")
 
 LOCK_ID = 0x64756F6A  # "duoj"; the migrations use "duo"
-BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 300.0
 FAILING_AFTER = 3  # consecutive failures that mark a job as failing in /health/details
 LOST_CONNECTION = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -110,10 +109,11 @@ def process_identity() -> str:
 
 
 def backoff(poll_seconds: float, failures: int) -> float:
-    """Wait after an iteration: the poll interval, longer while the job keeps failing."""
+    """Wait after an iteration: the poll interval, doubled per consecutive failure up to
+    :data:`BACKOFF_MAX` (or the poll interval, if that is longer)."""
     if failures == 0:
         return poll_seconds
-    return max(poll_seconds, min(BACKOFF_MAX, BACKOFF_INITIAL * 2.0 ** min(failures - 1, 32)))
+    return min(max(poll_seconds, BACKOFF_MAX), poll_seconds * 2.0 ** min(failures - 1, 32))
 
 
 UPSERT_JOB_SQL = """
@@ -212,6 +212,18 @@ async def _lead(svc: Services, jobs: Sequence[Job], state: SchedulerState, conn:
         state.changed()
 
 
+async def _close(conn: asyncpg.Connection) -> None:
+    """Close the lock connection (which releases the lock), even while being cancelled."""
+    with trio.CancelScope(shield=True):
+        if conn.is_closed():
+            return
+        try:
+            with trio.fail_after(5):
+                await aio(conn.close)()
+        except (*LOST_CONNECTION, trio.TooSlowError):
+            conn.terminate()
+
+
 async def _elect_and_run(svc: Services, jobs: Sequence[Job], state: SchedulerState, poll: float,
                          max_start_delay: int, rng: random.Random) -> None:
     """Forever: a dedicated connection, leadership when the lock is free, again after a loss."""
@@ -227,11 +239,7 @@ async def _elect_and_run(svc: Services, jobs: Sequence[Job], state: SchedulerSta
         except LOST_CONNECTION as e:
             log.warning("scheduler lock connection failed: %s", e)
         finally:
-            with trio.CancelScope(shield=True):
-                try:
-                    await aio(conn.close)(timeout=5)
-                except LOST_CONNECTION:
-                    conn.terminate()
+            await _close(conn)
         await trio.sleep(poll)
 
 
