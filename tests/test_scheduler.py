@@ -15,16 +15,20 @@ import random
 
 import attrs
 import trio
+import trio.testing
 
 from duo.actors.runtime import open_supervisor
-from duo.actors.scheduler import JobsStatus, SchedulerState, backoff, start_scheduler
+from duo.actors.scheduler import JobsStatus, SchedulerState, backoff, run_job, start_scheduler
 from duo.jobs.job import Counts, Job
 from duo.jobs.registry import scheduled_jobs
 from duo.jobs.report import jobs_report
+from duo.media.storage import LocalSettings, LocalStorage
+from duo.ratelimit import MemoryCounter
 from duo.services import Services
-from duo.sql.database import DbSettings
+from duo.sql.database import Database, DbSettings
 from tests.factories import onboarded_user
 from tests.jobs_support import with_env
+from tests.plugins import app as app_plugin
 from tests.plugins.app import serve
 
 POLL = 0.02
@@ -152,3 +156,29 @@ def test_state_starts_without_runs() -> None:
         "name": "j", "schedule": "every 1s after the last run, dry run", "dry_run": True, "last_started": None,
         "last_finished": None, "last_ok": None, "last_result": "", "consecutive_failures": 0, "runs": 0,
         "status": "ok"}
+
+
+async def test_start_delay_poll_interval_and_backoff_on_a_mock_clock(
+    autojump_clock: trio.testing.MockClock, tmp_path: pathlib.Path
+) -> None:
+    """No database here (recording the state fails and is logged), so the autojump clock is safe."""
+    svc = Services(config=app_plugin.test_config(tmp_path), db=Database(DbSettings(host="nowhere")),
+                   counter=MemoryCounter(), storage=LocalStorage(LocalSettings(root=tmp_path)),
+                   send_mail=app_plugin.MailSink(), media=None)  # type: ignore[arg-type]
+    failing = {2, 3}  # the 2nd and 3rd iterations fail
+    times: list[float] = []
+
+    async def iteration(svc: Services, now: dt.datetime) -> Counts:
+        times.append(trio.current_time())
+        if len(times) in failing:
+            raise RuntimeError("boom")
+        return {}
+
+    job = Job("j", 10, iteration)
+    state = SchedulerState("p", [job])
+    start = trio.current_time()
+    with trio.move_on_after(100):
+        await run_job(svc, job, state, start_delay=7)
+    # 7 s start delay; 10 s after each run; after the 2nd failure in a row, 20 s
+    assert [round(t - start) for t in times] == [7, 17, 27, 47, 57, 67, 77, 87, 97]
+    assert (state.jobs["j"].runs, state.jobs["j"].consecutive_failures) == (9, 0)
