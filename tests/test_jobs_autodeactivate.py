@@ -8,8 +8,8 @@ import trio
 from duo.jobs import autodeactivate
 from duo.services import Services
 from tests.factories import onboarded_user
-from tests.jobs_support import NOW, smtp_mail, with_env
-from tests.plugins.smtp import SmtpServer
+from tests.jobs_support import NOW, with_env
+from tests.plugins.smtp import SmtpServer, smtp_mail
 
 DAY = dt.timedelta(days=1)
 

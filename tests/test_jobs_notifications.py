@@ -10,8 +10,8 @@ import trio
 from duo.jobs import notifications
 from duo.services import Services
 from tests.factories import User, onboarded_user
-from tests.jobs_support import NOW, smtp_mail
-from tests.plugins.smtp import SmtpServer
+from tests.jobs_support import NOW
+from tests.plugins.smtp import SmtpServer, smtp_mail
 
 MINUTE = dt.timedelta(minutes=1)
 IMMEDIATELY, DAILY, NEVER = 1, 2, 5

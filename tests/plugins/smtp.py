@@ -12,13 +12,20 @@ import asyncio
 import email
 import email.message
 import email.policy
+import pathlib
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import attrs
 import pytest
 import trio
 from aiosmtpd.controller import Controller
+
+from duo.actors.mailer import Mail, MailerSettings, start_mailer
+from duo.actors.runtime import open_supervisor
+from duo.services import Services
 
 
 def free_port() -> int:
@@ -93,3 +100,20 @@ async def smtp_server() -> AsyncIterator[SmtpServer]:
     finally:
         await trio.to_thread.run_sync(controller.stop)
         loop.close()
+
+
+@asynccontextmanager
+async def smtp_mail(svc: Services, smtp_server: SmtpServer, tmp_path: pathlib.Path) -> AsyncIterator[Services]:
+    """``svc`` whose mail goes through a real mailer actor to the test SMTP server."""
+    settings = MailerSettings(
+        smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_user=None, smtp_pass=None, smtp_tls="none",
+        sender="Duolicious <no-reply@duolicious.app>", mail_log=tmp_path / "mail.log", retry_initial=0.01,
+        smtp_timeout=5.0,
+    )
+    async with open_supervisor() as supervisor:
+        mailer = await start_mailer(supervisor, settings)
+
+        async def send_mail(mail: Mail) -> None:
+            mailer.cast(mail)
+
+        yield attrs.evolve(svc, send_mail=send_mail)
