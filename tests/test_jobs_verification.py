@@ -35,6 +35,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.answer = "{}"
         self.status = 200
+        self.images: list[str] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +52,13 @@ class FakeOpenAI:
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
+
+            def do_GET(self) -> None:  # the development image server (DUO_VERIFICATION_IMAGE_BASE_URL)
+                fake.images.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "4")
+                self.end_headers()
+                self.wfile.write(b"jpeg")
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -202,3 +210,18 @@ async def test_the_mock_answer_file_replaces_the_model(svc: Services, tmp_path: 
         assert (await job(svc, job_id))["status"] == "success"
         # no photo matched: basics only
         assert await svc.db.fetchval("SELECT verification_level_id FROM person WHERE id = $1", user.person_id) == 2
+
+
+async def test_images_are_sent_inline_from_the_development_base_url(
+    svc: Services, tmp_path: pathlib.Path, openai_server: FakeOpenAI
+) -> None:
+    with trio.fail_after(60):
+        _, photos, selfie, job_id = await person_with_job(svc)
+        openai_server.answer = json.dumps(PASSING)
+        base = openai_server.url.removesuffix("/v1") + "/images"
+        await verification.iteration(live(svc, tmp_path, openai_server, DUO_VERIFICATION_IMAGE_BASE_URL=base), NOW)
+        assert openai_server.images == [f"/images/450-{p}.jpg" for p in (selfie, *photos)]
+        urls = [part["image_url"]["url"] for part in openai_server.requests[0]["body"]["messages"][1]["content"]
+                if part["type"] == "image_url"]
+        assert urls == ["data:image/jpeg;base64,anBlZw=="] * 3
+        assert (await job(svc, job_id))["status"] == "success"
