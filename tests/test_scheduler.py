@@ -18,7 +18,7 @@ import trio
 import trio.testing
 
 from duo.actors.runtime import open_supervisor
-from duo.actors.scheduler import JobsStatus, SchedulerState, backoff, run_job, start_scheduler
+from duo.actors.scheduler import SchedulerState, backoff, run_job, start_scheduler, status_reader
 from duo.jobs.job import Counts, Job
 from duo.jobs.registry import scheduled_jobs
 from duo.jobs.report import jobs_report
@@ -107,7 +107,7 @@ async def test_a_crashing_job_restarts_alone_and_shows_in_health(svc: Services, 
             # backoff: the crashing job ran far less often than the steady one
             assert broken.runs < steady.runs
 
-            live = attrs.evolve(svc, jobs_status=functools.partial(ref.call, JobsStatus(), 5.0))
+            live = attrs.evolve(svc, jobs_status=status_reader(ref))
             async with serve(live) as client:
                 assert (await client.get("/health")).text == "status: ok"
                 details = await client.get("/health/details")
@@ -118,6 +118,7 @@ async def test_a_crashing_job_restarts_alone_and_shows_in_health(svc: Services, 
                 assert jobs["broken"]["status"] == "failing" and jobs["steady"]["status"] == "ok"
                 assert jobs["broken"]["last_result"] == "RuntimeError: boom"
 
+        assert "error" in await status_reader(ref)()  # a stopped scheduler is reported, not raised
         row = await svc.db.fetchrow("SELECT * FROM duo_job WHERE name = 'broken'")
         assert row["last_ok"] is False and row["consecutive_failures"] >= 3
 

@@ -22,14 +22,14 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
 import attrs
 import trio
 
-from duo.actors.runtime import ActorFn, ActorRef, Inbox, Supervisor
+from duo.actors.runtime import ActorError, ActorFn, ActorRef, Inbox, Supervisor
 from duo.aio import aio
 from duo.jobs.job import Job
 from duo.services import Services
@@ -259,6 +259,18 @@ def scheduler_actor(svc: Services, jobs: Sequence[Job], state: SchedulerState, *
             nursery.cancel_scope.cancel()
 
     return scheduler
+
+
+def status_reader(ref: SchedulerRef, timeout: float = 5.0) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """What ``/health/details`` calls: the state, or the reason the actor cannot answer."""
+
+    async def read() -> dict[str, Any]:
+        try:
+            return await ref.call(JobsStatus(), timeout)
+        except ActorError as e:
+            return {"error": str(e)}
+
+    return read
 
 
 async def start_scheduler(

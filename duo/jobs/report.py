@@ -36,6 +36,8 @@ async def jobs_report(settings: DbSettings) -> str:
     try:
         leader = await aio(conn.fetchrow)(LEADER_SQL, LOCK_ID)
         rows = await aio(conn.fetch)(JOBS_SQL)
+    except asyncpg.UndefinedTableError:
+        return "no jobs recorded: the schema is older than the scheduler (run duo migrate or duo serve)"
     finally:
         await aio(conn.close)()
     lines = []
