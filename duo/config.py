@@ -179,9 +179,6 @@ class CronConfig:
         5, "DUO_CRON_LEADER_POLL_SECONDS", doc="how often a process that is not the job leader tries to become it, s"
     )
     enabled: bool = key(True, "DUO_CRON_ENABLED", doc="run the scheduled jobs in this process (one leader at a time)")
-    notification_api_url: str = key(
-        "http://localhost", "DUO_NOTIFICATION_API_URL", doc="Expo-format push endpoint for push digests"
-    )
     verification_image_base_url: str = key(
         "", "DUO_VERIFICATION_IMAGE_BASE_URL", doc="development: fetch <base>/450-<uuid>.jpg and send images inline"
     )
