@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import pathlib
 import random
+import sys
 
 import attrs
 import trio
@@ -183,3 +185,20 @@ async def test_start_delay_poll_interval_and_backoff_on_a_mock_clock(
     # 7 s start delay; 10 s after each run; after the 2nd failure in a row, 20 s
     assert [round(t - start) for t in times] == [7, 17, 27, 47, 57, 67, 77, 87, 97]
     assert (state.jobs["j"].runs, state.jobs["j"].consecutive_failures) == (9, 0)
+
+
+async def test_duo_jobs_command_reads_another_process_state(
+    svc: Services, db_settings: DbSettings, tmp_path: pathlib.Path
+) -> None:
+    with trio.fail_after(60):
+        svc = quick(svc, tmp_path)
+        async with open_supervisor() as supervisor:
+            _, state = await start_scheduler(supervisor, svc, [crashing_job("broken")], identity="srv:1", poll=POLL)
+            await state.wait_until(ran("broken", 1))
+            env = {**os.environ, "DUO_DB_HOST": db_settings.host, "DUO_DB_PORT": str(db_settings.port),
+                   "DUO_DB_USER": db_settings.user, "DUO_DB_API_NAME": db_settings.database}
+            done = await trio.run_process([sys.executable, "-m", "duo", "jobs"], env=env, capture_stdout=True,
+                                          capture_stderr=True)
+        out = done.stdout.decode()
+        assert "leader: srv:1 since" in out and "(leading now)" in out
+        assert "broken: every 0.02s after the last run; last run" in out and "FAILED: RuntimeError: boom" in out
