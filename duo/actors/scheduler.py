@@ -184,8 +184,9 @@ async def _watch_lock(conn: asyncpg.Connection, every: float) -> None:
     while True:
         await trio.sleep(every)
         try:
-            await aio(conn.fetchval)("SELECT 1")
-        except LOST_CONNECTION as e:
+            with trio.fail_after(max(every, 5.0)):
+                await aio(conn.fetchval)("SELECT 1")
+        except (*LOST_CONNECTION, trio.TooSlowError) as e:
             log.warning("scheduler lock connection lost: %s", e)
             return
 
