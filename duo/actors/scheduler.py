@@ -171,7 +171,9 @@ async def run_job(svc: Services, job: Job, state: SchedulerState, start_delay: f
             job_state.consecutive_failures = 0
             job_state.last_ok = True
             job_state.last_result = _summary(counts)
-            log.info("job %s: %s", job.name, job_state.last_result)
+            # every iteration is logged; idle ones (all counts 0) only at DEBUG, some poll every second
+            log.log(logging.INFO if any(counts.values()) else logging.DEBUG, "job %s: %s", job.name,
+                    job_state.last_result)
         job_state.runs += 1
         job_state.last_finished = svc.now()
         await _persist(svc.db, job_state, state.identity)
