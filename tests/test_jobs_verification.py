@@ -14,6 +14,7 @@ import pytest
 import trio
 
 from duo.jobs import verification
+from duo.jobs.registry import scheduled_jobs
 from duo.safety.verification import message
 from duo.services import Services
 from tests.factories import User, onboarded_user
@@ -205,6 +206,8 @@ async def test_the_mock_answer_file_replaces_the_model(svc: Services, tmp_path: 
         mock = tmp_path / "answer.json"
         mock.write_text(json.dumps(PASSING))
         running = live(svc, tmp_path, openai_server, DUO_VERIFICATION_MOCK_RESPONSE_FILE=str(mock))
+        assert "verificationjobrunner" in [j.name for j in scheduled_jobs(running.config)]
+        assert "verificationjobrunner" not in [j.name for j in scheduled_jobs(svc.config)]  # nothing configured
         await verification.iteration(running, NOW)
         assert openai_server.requests == []
         assert (await job(svc, job_id))["status"] == "success"
