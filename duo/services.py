@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -36,3 +36,4 @@ class Services:
     media: Media  # photo rendering and audio transcoding
     ip_blocked: Callable[[str], bool] = _nothing_blocked
     now: Callable[[], dt.datetime] = utcnow
+    jobs_status: Callable[[], Awaitable[dict[str, Any]]] | None = None  # the scheduler's view, if it runs
