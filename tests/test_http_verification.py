@@ -222,3 +222,13 @@ async def test_gates_and_the_daily_verify_limit(svc: Services) -> None:
                 assert (await client.post("/verify", headers=alice.headers)).status_code == 200
             r = await client.post("/verify", headers=alice.headers)
             assert r.status_code == 429 and "8 per 1 day" in r.text
+
+
+async def test_a_gif_selfie_keeps_only_its_jpeg(client: httpx.AsyncClient, svc: Services, tmp_path: Any) -> None:
+    with trio.fail_after(30):
+        alice = await onboarded_user(svc)
+        gif = image_b64("yellow", size=(300, 200), fmt="GIF")
+        r = await client.post("/verification-selfie", json=selfie(gif), headers=alice.headers)
+        assert (r.status_code, r.text) == (200, "")
+        [job] = await jobs(svc, alice)
+        assert {p.name for p in (tmp_path / "media" / "photos").iterdir()} == {f"450-{job['photo_uuid']}.jpg"}
