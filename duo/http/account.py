@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 from quart import Blueprint, Response
 
+from duo.clubs import uncount_member
 from duo.erlang_term import UNDECODABLE, decode_term
 from duo.http.endpoint import Ctx, endpoint
 from duo.http.errors import HttpError
@@ -18,21 +19,13 @@ from duo.http.questions import PERSON_COLUMNS, personality_page
 from duo.ratelimit import DAILY_3
 from duo.search.filters import read_filters
 from duo.sessions import ONBOARDED
+from duo.sql import account_deletion
 from duo.sql.database import Connection
 
 bp = Blueprint("account", __name__)
 
 EXPORT_TOKEN_LIFETIME = dt.timedelta(minutes=10)
 INVALID_EXPORT_TOKEN = "Invalid token. Link might have expired."
-
-
-async def _leave_club_counts(conn: Connection, person_id: int) -> None:
-    """An activated member stops counting in each of their clubs (never below zero)."""
-    await conn.execute(
-        """UPDATE club SET count_members = GREATEST(count_members - 1, 0)
-           WHERE name IN (SELECT club_name FROM person_club WHERE person_id = $1)""",
-        person_id,
-    )
 
 
 @bp.post("/deactivate")
@@ -44,7 +37,7 @@ async def deactivate(ctx: Ctx) -> None:
             "UPDATE person SET activated = FALSE WHERE id = $1 AND activated RETURNING id", ctx.person_id
         )
         if changed:
-            await _leave_club_counts(conn, ctx.person_id)
+            await uncount_member(conn, ctx.person_id)
 
 
 @bp.delete("/account")
@@ -52,37 +45,10 @@ async def deactivate(ctx: Ctx) -> None:
 async def delete_account(ctx: Ctx) -> list[dict[str, Any]]:
     """Delete the account for good; its media objects are queued for the cleaners."""
     async with ctx.svc.db.transaction() as conn:
-        await conn.execute("SET LOCAL statement_timeout = '30s'")
-        person = await conn.fetchrow("SELECT id, uuid, activated FROM person WHERE id = $1 FOR UPDATE", ctx.person_id)
-        if person is None:  # a concurrent deletion won the row lock
-            raise HttpError(401, "Invalid session token")
-        username = str(person["uuid"])
-        await conn.execute("DELETE FROM inbox WHERE luser = $1", username)
-        await conn.execute("DELETE FROM duo_last_notification WHERE username = $1", username)
-        await conn.execute("DELETE FROM duo_push_token WHERE username = $1", username)
-        await conn.execute(
-            """INSERT INTO undeleted_photo (uuid)
-               SELECT uuid FROM photo WHERE person_id = $1
-               UNION SELECT photo_uuid FROM verification_job WHERE person_id = $1
-               ON CONFLICT DO NOTHING""",
-            ctx.person_id,
-        )
-        await conn.execute(
-            """INSERT INTO undeleted_audio (uuid)
-               SELECT uuid FROM audio WHERE person_id = $1
-               UNION
-               SELECT m.audio_uuid FROM mam_message m
-               WHERE m.person_id = $1 AND m.audio_uuid IS NOT NULL
-                 AND NOT EXISTS (SELECT 1 FROM mam_message o
-                                 WHERE o.audio_uuid = m.audio_uuid AND o.person_id <> $1)
-               ON CONFLICT DO NOTHING""",
-            ctx.person_id,
-        )
-        await conn.execute("DELETE FROM mam_message WHERE person_id = $1", ctx.person_id)
-        if person["activated"]:
-            await _leave_club_counts(conn, ctx.person_id)
-        await conn.execute("DELETE FROM person WHERE id = $1", ctx.person_id)
-    return [{"person_id": person["id"], "person_uuid": username}]
+        deleted = await account_deletion.delete_account(conn, ctx.person_id)
+    if deleted is None:  # a concurrent deletion won the row lock
+        raise HttpError(401, "Invalid session token")
+    return [deleted]
 
 
 @bp.get("/export-data-token")
