@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -41,3 +41,4 @@ class Services:
     ip_blocked: Callable[[str], bool] = _nothing_blocked
     end_chat_sessions: Callable[[str], Awaitable[None]] = _no_chat  # account deleted/deactivated/banned
     now: Callable[[], dt.datetime] = utcnow
+    jobs_status: Callable[[], Awaitable[dict[str, Any]]] | None = None  # the scheduler's view, if it runs

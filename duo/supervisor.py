@@ -25,10 +25,12 @@ from duo.actors.mailer import MailerSettings, mail_sender, start_mailer
 from duo.actors.media import start_media
 from duo.actors.persistence import start_persistence
 from duo.actors.runtime import open_supervisor
+from duo.actors.scheduler import start_scheduler, status_reader
 from duo.aio import open_loop
 from duo.chat.server import run_chat
 from duo.config import Config
 from duo.http.app import STATUS_AREAS, create_app
+from duo.jobs.registry import scheduled_jobs
 from duo.ratelimit import Counter, MemoryCounter, RedisCounter
 from duo.redis_client import open_redis
 from duo.safety.checks import warm_up
@@ -153,6 +155,9 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
                 ip_blocked=blocklist.blocked,
             )
             await filters_ready.wait()
+            if config.cron.enabled:
+                scheduler, _ = await start_scheduler(supervisor, svc, scheduled_jobs(config))
+                svc.jobs_status = status_reader(scheduler)
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_wait_for_signal, shutdown)

@@ -207,3 +207,22 @@ async def test_a_full_monitor_channel_never_blocks_the_end(
         ref.kill()
         assert await ref.wait_stopped() == KILLED
     assert any("missed its Down" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failing_watcher_does_not_silence_the_others(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    told: list[object] = []
+
+    def broken(ref: ActorRef[object, object], reason: object) -> None:
+        raise RuntimeError("watcher bug")
+
+    async with open_supervisor() as sup:
+        ref = await sup.start("watched", Gate(), restart=Restart.TEMPORARY)
+        ref.watch("broken", broken)
+        ref.watch("fine", lambda _ref, reason: told.append(reason))
+        ref.unwatch("nobody")  # unknown keys are fine
+        ref.kill()
+        assert await ref.wait_stopped() == KILLED
+    assert told == [KILLED]
+    assert any("watcher of actor 'watched' failed" in r.getMessage() for r in caplog.records)

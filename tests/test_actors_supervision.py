@@ -271,3 +271,21 @@ async def test_supervisor_shutdown_ends_owned_actors(autojump_clock: trio.testin
             await ready.wait()
         await owner_done.wait()
     assert refs[0].reason == STOPPED
+
+
+async def test_an_explicit_tier_stops_before_the_peers_below_it(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    flusher = Worker(work=1)
+    peers = [Worker(work=1) for _ in range(2)]
+    async with open_supervisor(grace=30) as root:
+        sup = await root.start_supervisor("dynamic")
+        for i, worker in enumerate(peers):
+            (await sup.start(f"peer{i}", worker)).cast("x")
+        ref = await sup.start("flusher", flusher, tier=1)
+        for item in "abc":
+            ref.cast(item)
+    # the tier-1 child drains its three items first (3s); the peers then finish at once
+    assert flusher.finished_at == [3]
+    assert [w.finished_at for w in peers] == [[3], [3]]
+    assert [w.handled for w in peers] == [["x"], ["x"]]

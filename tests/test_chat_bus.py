@@ -20,6 +20,7 @@ from duo.chat.bus import (
     ONLINE_STATUS_SECONDS,
     Bus,
     MemoryBus,
+    RedisBus,
     connection_topic,
     kick_topic,
     online_topic,
@@ -179,3 +180,21 @@ async def test_redis_keeps_status_for_twelve_hours(two_processes: tuple[Bus, Bus
         await first.publish(topic, b"<duo_online_event/>", keep_seconds=ONLINE_STATUS_SECONDS)
         ttl = await aio(admin.ttl)(topic)
     assert ONLINE_STATUS_SECONDS - 5 <= ttl <= ONLINE_STATUS_SECONDS
+
+
+async def test_the_subscription_survives_a_lost_redis_connection(
+    two_processes: tuple[Bus, Bus, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second, admin = two_processes
+    assert isinstance(first, RedisBus)
+    first.RETRY_SECONDS = 0.01
+    topic, later = fresh("person"), fresh("person")
+    with trio.fail_after(10):
+        async with first.subscribe(topic) as receive:
+            await aio(admin.client_kill_filter)(_type="pubsub")  # both processes lose it
+            async with first.subscribe(later) as receive_later:  # reconnects, resubscribes
+                await second.publish(topic, b"after the loss")
+                await second.publish(later, b"new topic")
+                assert await receive.receive() == b"after the loss"
+                assert await receive_later.receive() == b"new topic"
+    assert any("lost Redis" in r.getMessage() for r in caplog.records)

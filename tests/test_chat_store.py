@@ -14,10 +14,12 @@ from duo.chat import store
 from duo.chat.archive import decode_inbox_content, encode_archived, encode_inbox_content
 from duo.chat.pipeline import Accepted, ChatDeps, Submission, VoiceMessage, accept
 from duo.chat.stanzas import AUDIO_PLACEHOLDER_BODY, ArchivedMessage, ChatMessage, MamQuery
+from duo.reports import archived_body
 from duo.services import Services
 from tests.factories import User, onboarded_user
 from tests.plugins.app import bearer
 from tests.plugins.chat import Clock, text
+from tests.test_reports import archived
 
 
 async def converse(deps: ChatDeps, clock: Clock, *turns: tuple[User, User, str]) -> list[Accepted]:
@@ -174,3 +176,39 @@ async def test_chat_message_ids_up_to_250_are_stored(svc: Services, deps: ChatDe
         assert isinstance(outcome, Accepted)
         [entry] = await store.history(svc.db, bob.person_id, str(bob.uuid), page(alice))
         assert entry.message.id == long_id
+
+
+def test_archive_blob_is_the_exml_term_of_section_9_1() -> None:
+    sender = User(token="", person_id=1, uuid=uuid.uuid4(), email="")
+    recipient = User(token="", person_id=2, uuid=uuid.uuid4(), email="")
+    blob = encode_archived(ArchivedMessage(str(sender.uuid), str(recipient.uuid), "m1", "héllo"))
+    assert blob == archived(sender, recipient, "héllo")  # the report tests' hand-built bytes
+    assert archived_body(blob) == "héllo"  # what the report e-mail reads
+
+
+async def test_a_batch_leaves_the_inbox_as_messages_one_by_one(svc: Services, deps: ChatDeps, clock: Clock) -> None:
+    with trio.fail_after(60):
+        turns = ["ab", "ab", "ba", "ab", "ab", "ba", "ba"]
+
+        async def play(batched: bool, *prefix: str) -> list[tuple[str, str, str, int]]:
+            a, b = await onboarded_user(svc, "A"), await onboarded_user(svc, "B")
+            pair = {"ab": (a, b), "ba": (b, a)}
+            for n, turn in enumerate(prefix):  # earlier rows the batch updates
+                await accept(deps, [text(*pair[turn], f"before {n} {a.uuid}", f"p-{n}", clock)])
+            subs = [text(*pair[t], f"turn {n} {a.uuid}", f"m-{n}", clock) for n, t in enumerate(turns)]
+            outcomes = await accept(deps, subs) if batched else [o for s in subs for o in await accept(deps, [s])]
+            assert all(isinstance(o, Accepted) for o in outcomes)
+            found = await svc.db.fetch(
+                "SELECT luser = $1 AS is_a, msg_id, box, unread_count FROM inbox WHERE luser = ANY($2::text[]) ORDER BY 1",
+                str(a.uuid), [str(a.uuid), str(b.uuid)],
+            )
+            return [(r["is_a"], r["msg_id"], r["box"], r["unread_count"]) for r in found]
+
+        for prefix in ((), ("ab",), ("ba", "ab")):
+            assert await play(True, *prefix) == await play(False, *prefix)
+        # a single received message creates an "inbox" row; two make it "chats"
+        a, b, c = [await onboarded_user(svc, n) for n in ("A", "B", "C")]
+        await accept(deps, [text(a, b, "one", "x-1", clock), text(c, b, "two", "y-1", clock), text(c, b, "three", "y-2", clock)])
+        boxes = {r["remote_bare_jid"]: (r["box"], r["unread_count"])
+                 for r in await svc.db.fetch("SELECT * FROM inbox WHERE luser = $1", str(b.uuid))}
+        assert boxes == {f"{a.uuid}@duolicious.app": ("inbox", 1), f"{c.uuid}@duolicious.app": ("chats", 2)}

@@ -17,8 +17,8 @@ from PIL import Image
 from duo.media.images import photo_hash
 from duo.media.storage import S3Settings, S3Storage, StorageError
 from duo.ratelimit import MemoryCounter
+from duo.safety.verification import message
 from duo.services import Services
-from duo.verification import QUEUED_MESSAGE, REUSED_SELFIE_MESSAGE
 from tests.factories import User, onboarded_user
 from tests.plugins.app import bearer, serve
 from tests.plugins.s3 import ACCESS_KEY_ID, ACCESS_KEY_SECRET, S3Endpoint
@@ -103,8 +103,8 @@ async def test_selfie_flow(s3_client: httpx.AsyncClient, s3_svc: Services, s3_en
         r = await s3_client.post("/verify", headers=alice.headers)
         assert (r.status_code, r.text) == (200, "")
         r = await s3_client.get("/check-verification", headers=alice.headers)
-        assert (r.json()["status"], r.json()["message"]) == ("queued", QUEUED_MESSAGE)
-        assert QUEUED_MESSAGE == "Waiting in line for the next selfie checker."
+        assert (r.json()["status"], r.json()["message"]) == ("queued", message("V_QUEUED"))
+        assert message("V_QUEUED") == "Waiting in line for the next selfie checker."
 
         # a new selfie replaces the job; the old selfie is queued for deletion
         r = await s3_client.post("/verification-selfie", json=selfie(image_b64("blue")), headers=alice.headers)
@@ -122,9 +122,9 @@ async def test_selfie_flow(s3_client: httpx.AsyncClient, s3_svc: Services, s3_en
         assert r.status_code == 200
         [failed] = await jobs(s3_svc, alice)
         assert (failed["status"], failed["message"], failed["photo_uuid"]) == (
-            "failure", REUSED_SELFIE_MESSAGE, second["photo_uuid"]
+            "failure", message("V_REUSED_SELFIE"), second["photo_uuid"]
         )
-        assert REUSED_SELFIE_MESSAGE == "You can\u2019t submit the same selfie more than once."
+        assert message("V_REUSED_SELFIE") == "You can\u2019t submit the same selfie more than once."
         assert len(bucket_keys(s3_endpoint)) == 2
         # a failed job is not queued
         await s3_client.post("/verify", headers=alice.headers)
@@ -222,3 +222,13 @@ async def test_gates_and_the_daily_verify_limit(svc: Services) -> None:
                 assert (await client.post("/verify", headers=alice.headers)).status_code == 200
             r = await client.post("/verify", headers=alice.headers)
             assert r.status_code == 429 and "8 per 1 day" in r.text
+
+
+async def test_a_gif_selfie_keeps_only_its_jpeg(client: httpx.AsyncClient, svc: Services, tmp_path: Any) -> None:
+    with trio.fail_after(30):
+        alice = await onboarded_user(svc)
+        gif = image_b64("yellow", size=(300, 200), fmt="GIF")
+        r = await client.post("/verification-selfie", json=selfie(gif), headers=alice.headers)
+        assert (r.status_code, r.text) == (200, "")
+        [job] = await jobs(svc, alice)
+        assert {p.name for p in (tmp_path / "media" / "photos").iterdir()} == {f"450-{job['photo_uuid']}.jpg"}

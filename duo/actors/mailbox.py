@@ -30,7 +30,7 @@ class Overflow(enum.Enum):
     DISCONNECT = "disconnect"  # a slow consumer: stop the actor with reason "overflow"
 
 
-class _Reply(Generic[R]):
+class Reply(Generic[R]):
     """One-shot reply slot of a call: written once by the actor, read by the caller."""
 
     __slots__ = ("event", "abandoned", "_value", "_error")
@@ -72,7 +72,7 @@ class Envelope(Generic[M, R]):
 
     __slots__ = ("msg", "deliveries", "_reply", "_settled")
 
-    def __init__(self, msg: M, reply: _Reply[R] | None) -> None:
+    def __init__(self, msg: M, reply: Reply[R] | None) -> None:
         self.msg = msg
         self.deliveries = 0  # times handed to an actor; > 1 means redelivered
         self._reply = reply

@@ -92,7 +92,7 @@ from duo.actors.errors import (
     ActorTimeout,
     MailboxFull,
 )
-from duo.actors.mailbox import Envelope, Inbox, Mailbox, Overflow, _Reply
+from duo.actors.mailbox import Envelope, Inbox, Mailbox, Overflow, Reply
 from duo.actors.registry import MultiRegistry, Registry
 
 __all__ = [
@@ -244,7 +244,7 @@ class ActorRef(Generic[M, R]):
         Raises :class:`ActorStopped` (also when the actor stops before answering),
         :class:`ActorCrashed`, or whatever the actor passed to :meth:`Envelope.fail`.
         """
-        reply: _Reply[R] = _Reply()
+        reply: Reply[R] = Reply()
         try:
             with trio.move_on_after(math.inf if timeout is None else timeout):
                 await self._mailbox.put(Envelope(msg, reply))
@@ -323,7 +323,7 @@ class ActorRef(Generic[M, R]):
         """Call ``watcher(ref, reason)`` when the actor ends (at once if it has).
 
         ``key`` identifies the watcher for :meth:`unwatch`; one watcher per key. Watchers
-        run synchronously as the actor ends, so they must not block or raise.
+        run synchronously as the actor ends, so they must not block (an error is logged).
         """
         if self.reason is not None:
             watcher(self, self.reason)
@@ -344,7 +344,10 @@ class ActorRef(Generic[M, R]):
             self._done.set()
         watchers, self._watchers = self._watchers, None
         for watcher in (watchers or {}).values():
-            watcher(self, reason)
+            try:
+                watcher(self, reason)
+            except Exception:  # one broken watcher must not keep the others uninformed
+                log.exception("a watcher of actor %r failed", self.name)
         return lost
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,9 +44,17 @@ log = logging.getLogger("duo.chat.bus")
 
 ONLINE_STATUS_SECONDS = 43_200  # §8.3: the last status event is kept 12 hours
 SUBSCRIBER_CAPACITY = 64  # payloads queued for one channel subscriber before it is cut off
-UNSUBSCRIBE_SECONDS = 5.0  # leaving a topic never hangs on a dead Redis longer than this
+CONFIRM_SECONDS = 5.0  # for a failed (un)subscribe to turn out a lost connection
 
 Deliver = Callable[[bytes], None]
+
+# How a lost connection shows around the subscription's calls. redis-py's pub/sub is not
+# safe against two tasks reconnecting it at once (the reader and an (un)subscribe, when the
+# connection dies under both); the loser fails with whatever the half-reconnected connection
+# raises (ConnectionError, asyncio's RuntimeError "readuntil() called while another
+# coroutine is already waiting", AttributeError on a dropped writer). So any error there
+# means "lost", and recovery replaces the whole subscription.
+LOST_CONNECTION = Exception
 
 
 def user_topic(person: str) -> str:
@@ -173,17 +182,27 @@ class MemoryBus(Bus):
 
 
 class RedisBus(Bus):
-    """Redis pub/sub with one subscription connection per process; see :func:`open_bus`."""
+    """Redis pub/sub with one subscription connection per process; see :func:`open_bus`.
 
-    RETRY_SECONDS = 1.0  # pause before reading again after the connection failed
+    Only :meth:`run` reads the subscription. When it finds the connection lost it does not
+    trust the old one again: it opens a fresh subscription and subscribes it to every topic
+    wanted, retrying with backoff while Redis is away. An (un)subscribe waits for Redis'
+    confirmation of that topic, one at a time; a connection lost meanwhile releases the wait,
+    and a subscriber then waits for the recovery instead.
+    """
+
+    RETRY_SECONDS = 1.0  # first pause before reconnecting, doubled up to RETRY_MAX_SECONDS
+    RETRY_MAX_SECONDS = 30.0
 
     def __init__(self, client: Any) -> None:
         super().__init__()
         self._client = client
         self._pubsub: Any = client.pubsub()
-        self._subscribed: set[str] = set()  # topics subscribed at Redis
-        self._lock = trio.Lock()  # one (un)subscribe in flight: its confirmation is the next
-        self._confirmed: trio.Event | None = None
+        self._subscribed: set[str] = set()  # topics wanted at Redis
+        self._lock = trio.Lock()  # one (un)subscribe or recovery at a time
+        self._waiting: tuple[str, str, trio.Event] | None = None  # (kind, topic, confirmed)
+        self._losses = 0  # connections lost so far
+        self._recovered = trio.Event()  # set once the latest loss is repaired
 
     async def publish(self, topic: str, payload: bytes, *, keep_seconds: int | None = None) -> None:
         if keep_seconds is None:
@@ -200,16 +219,48 @@ class RedisBus(Bus):
             wanted = topic in self._listeners
             if wanted == (topic in self._subscribed):
                 return
-            self._confirmed = confirmed = trio.Event()
-            if wanted:
-                await aio(self._pubsub.subscribe)(topic)
-                self._subscribed.add(topic)
-                await confirmed.wait()
-            else:
+            if not wanted:
                 self._subscribed.discard(topic)
-                with trio.move_on_after(UNSUBSCRIBE_SECONDS):
-                    await aio(self._pubsub.unsubscribe)(topic)
+                with trio.move_on_after(CONFIRM_SECONDS):
+                    try:
+                        await self._confirm("unsubscribe", topic, self._pubsub.unsubscribe)
+                    except LOST_CONNECTION as e:
+                        log.warning("chat bus could not unsubscribe %r: %s", topic, e)
+                return
+            self._subscribed.add(topic)
+            try:
+                recovery = await self._confirm("subscribe", topic, self._pubsub.subscribe)
+            except BaseException:
+                self._subscribed.discard(topic)
+                raise
+        if recovery is not None:  # the connection was lost: the new one subscribes it
+            await recovery.wait()
+
+    async def _confirm(self, kind: str, topic: str, command: Callable[[str], Any]) -> trio.Event | None:
+        """Send ``command`` and wait for Redis to confirm it.
+
+        If the connection is lost meanwhile, returns the event set once the recovery has
+        subscribed anew. A failed send that no lost connection explains is raised.
+        """
+        losses = self._losses
+        confirmed = trio.Event()
+        self._waiting = (kind, topic, confirmed)
+        failed: Exception | None = None
+        try:
+            await aio(command)(topic)
+        except LOST_CONNECTION as e:
+            failed = e  # a dying connection; the reader will tell (or not)
+        try:
+            if self._losses == losses:
+                with trio.move_on_after(math.inf if failed is None else CONFIRM_SECONDS):
                     await confirmed.wait()
+        finally:
+            self._waiting = None
+        if self._losses != losses:
+            return self._recovered
+        if failed is not None:
+            raise failed
+        return None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Read the one subscription and fan out what arrives; runs until cancelled."""
@@ -218,20 +269,64 @@ class RedisBus(Bus):
         while True:
             try:
                 message = await aio(self._pubsub.get_message)(timeout=None)
-            except (redis.exceptions.ConnectionError, OSError) as e:
-                log.warning("chat bus lost Redis (%s); reading again in %ss", e, self.RETRY_SECONDS)
-                await trio.sleep(self.RETRY_SECONDS)
+            except LOST_CONNECTION as e:
+                log.warning("chat bus lost Redis (%s); reconnecting", e)
+                self._losses += 1
+                self._recovered = recovered = trio.Event()
+                if self._waiting is not None:
+                    self._waiting[2].set()  # released: it waits for the recovery instead
+                await self._recover()
+                recovered.set()
                 continue
-            if message is None:
-                continue
-            if message["type"] == "message":
-                self._fan_out(message["channel"].decode(), message["data"])
-            elif message["type"] in ("subscribe", "unsubscribe") and self._confirmed is not None:
-                self._confirmed.set()
+            if message is not None:
+                self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        kind, channel = message["type"], message.get("channel")
+        if not isinstance(channel, bytes):
+            return  # not about a channel (pong)
+        if kind == "message":
+            self._fan_out(channel.decode(), message["data"])
+        elif self._waiting is not None and self._waiting[:2] == (kind, channel.decode()):
+            self._waiting[2].set()
+
+    async def _recover(self) -> None:
+        """A fresh subscription connection, with every topic wanted subscribed and confirmed."""
+        broken = self._pubsub
+        delay = self.RETRY_SECONDS
+        while True:
+            await trio.sleep(delay)
+            delay = min(delay * 2, self.RETRY_MAX_SECONDS)
+            async with self._lock:
+                self._pubsub = self._client.pubsub()
+                try:
+                    await aio(self._pubsub.connect)()
+                    topics = set(self._subscribed)
+                    if topics:
+                        await aio(self._pubsub.subscribe)(*topics)
+                    while topics:
+                        message = await aio(self._pubsub.get_message)(timeout=None)
+                        if message is not None and message["type"] == "subscribe":
+                            topics.discard(message["channel"].decode())
+                        elif message is not None:
+                            self._dispatch(message)
+                    break
+                except LOST_CONNECTION as e:
+                    log.warning("chat bus cannot reach Redis (%s); retrying in %ss", e, delay)
+                    await _close_quietly(self._pubsub)
+        await _close_quietly(broken)
+        log.info("chat bus reconnected to Redis (%d topics)", len(self._subscribed))
 
     async def close(self) -> None:
         """Drop the subscription connection."""
         await aio(self._pubsub.aclose)()
+
+
+async def _close_quietly(pubsub: Any) -> None:
+    try:
+        await aio(pubsub.aclose)()
+    except LOST_CONNECTION as e:
+        log.debug("closing a lost chat bus subscription: %s", e)
 
 
 async def _publish_and_keep(client: redis.asyncio.Redis, topic: str, payload: bytes, seconds: int) -> None:

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from duo.chat.nodes import MAX_ELEMENTS, Element, Node
+from duo.chat.nodes import MAX_ELEMENTS, NS_SEPARATOR, Element, Node
 from duo.chat.stanzas import Ignorable
 
 _NAME_START = (
@@ -141,7 +141,7 @@ def _node(name: str, content: Any, scope: dict[str, str]) -> tuple[Node, dict[st
 
 
 def _attribute_name(name: str, scope: dict[str, str]) -> str:
-    """Attribute names as expat reports them: unprefixed as is, prefixed as "uri local"."""
+    """Attribute names as expat reports them: unprefixed as is, prefixed with their URI."""
     qname = _qname(name)
     if qname is None:
         raise _Invalid("not an XML attribute name")
@@ -150,7 +150,7 @@ def _attribute_name(name: str, scope: dict[str, str]) -> str:
         return local
     if prefix not in scope:
         raise _Invalid("unbound namespace prefix")
-    return f"{scope[prefix]} {local}"
+    return scope[prefix] + NS_SEPARATOR + local
 
 
 def write_json(element: Element) -> str:

@@ -15,6 +15,10 @@ from typing import TypeAlias
 # a 10 MiB frame of ``<a/>`` can become millions of nodes.
 MAX_ELEMENTS = 256
 
+# Between namespace and local name in expanded names: a character no XML text can contain,
+# so any namespace URI (even one with spaces) stays intact.
+NS_SEPARATOR = "\x01"
+
 # An outbound element's attributes, in the order they are written.
 Attrs: TypeAlias = tuple[tuple[str, str], ...]
 
@@ -28,7 +32,7 @@ class Node:
     def __init__(self, ns: str, name: str, attrs: dict[str, str]) -> None:
         self.ns = ns  # "" = no namespace
         self.name = name  # local name
-        self.attrs = attrs  # unprefixed attribute names; prefixed ones as "uri name"
+        self.attrs = attrs  # unprefixed names as is; prefixed ones as uri NS_SEPARATOR name
         self.children: list[Node] = []
         self.text = ""
 

@@ -15,8 +15,9 @@ The gates run per message, in §7's order, against what the database held when t
 started plus what earlier messages of the same batch changed (a reply earlier in the batch
 makes a later message no intro; intros accepted earlier count towards the rate limit; an
 intro text earlier in the batch makes a later copy not unique). All writes of a batch
-happen in one transaction, each message in its own savepoint, so one failing message gets
-``ServerError`` and never loses another.
+happen in one transaction: the accepted messages are written together in one savepoint
+with set-based statements, and if that fails each is written in its own savepoint, so
+one failing message gets ``ServerError`` and never loses another.
 
 Voice messages are transcoded and uploaded *before* :func:`accept` (README decision:
 "audio is transcoded before anything is stored"): the caller runs :func:`prepare_audio` on
@@ -166,11 +167,14 @@ async def accept(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
     If the batch's transaction itself fails, every message gets ``ServerError`` (typing
     indicators get no reply).
     """
+    if not batch:
+        return []
     now = deps.now()
     try:
         async with deps.db.transaction() as conn:
             known = await _load(conn, batch, now)
-            outcomes = [await _one(conn, known, submission, now) for submission in batch]
+            decided = [await _one(conn, known, submission, now) for submission in batch]
+            outcomes = await _store(conn, decided)
             await sql.touch_intro_hashes(conn, known.checked_hashes, now)
             await sql.queue_audio_deletion(conn, _unstored_audio(batch, outcomes))
     except DB_FAILURES:
@@ -211,12 +215,9 @@ class _Known:
     """What the gates know: the database at the start of the batch, plus the batch so far."""
 
     people: dict[str, sql.ChatPerson]
-    skipped: set[sql.Pair]
-    messaged: set[sql.Pair]
+    pairs: sql.Pairs
     counts: dict[int, sql.IntroCounts]
     used_hashes: set[str]
-    tokens: dict[str, str]
-    photos: dict[int, tuple[str, str]]
     started: collections.Counter[int] = attrs.field(factory=collections.Counter)
     checked_hashes: list[str] = attrs.field(factory=list)
     used_micros: set[int] = attrs.field(factory=set)
@@ -238,22 +239,41 @@ async def _load(conn: Connection, batch: Sequence[Submission], now: dt.datetime)
         for s in batch
         if s.sender in people and s.message.to in people
     ]
-    both_ways = pairs + [(b, a) for a, b in pairs]
     senders = sorted({a for a, _ in pairs})
     texts = [s.message.body for s in batch if isinstance(s.message, ChatMessage)]
     return _Known(
         people=people,
-        skipped=await sql.existing_pairs(conn, "skipped", both_ways),
-        messaged=await sql.existing_pairs(conn, "messaged", both_ways),
+        pairs=await sql.existing_pairs(conn, pairs + [(b, a) for a, b in pairs]),
         counts=await sql.intro_counts(conn, senders, now),
         used_hashes=await sql.recent_intro_hashes(conn, [intro_hash(t) for t in texts], now),
-        tokens=await sql.push_tokens(conn, sorted({s.message.to for s in batch})),
-        photos=await sql.first_photos(conn, senders),
     )
 
 
-async def _one(conn: Connection, known: _Known, submission: Submission, now: dt.datetime) -> Outcome:
-    """§7 steps 2–12 for one message."""
+@attrs.frozen
+class _Planned:
+    """A message that passed the gates: what to write, and the outcome once it is written."""
+
+    write: sql.MessageWrite
+    accepted: Accepted
+
+
+async def _store(conn: Connection, decided: list[Outcome | _Planned]) -> list[Outcome]:
+    """Write the planned messages together; a message whose write failed is a ServerError."""
+    planned = [d for d in decided if isinstance(d, _Planned)]
+    stored = iter(await sql.store_messages(conn, [p.write for p in planned]))
+    outcomes: list[Outcome] = []
+    for d in decided:
+        if not isinstance(d, _Planned):
+            outcomes.append(d)
+        elif next(stored):
+            outcomes.append(d.accepted)
+        else:
+            outcomes.append(ServerError(d.accepted.message.id))
+    return outcomes
+
+
+async def _one(conn: Connection, known: _Known, submission: Submission, now: dt.datetime) -> Outcome | _Planned:
+    """§7 steps 2–11 for one message, then its §9.1 writes are planned (step 12)."""
     message = submission.message
     sender = known.people.get(submission.sender)
     recipient = known.people.get(message.to)
@@ -263,18 +283,18 @@ async def _one(conn: Connection, known: _Known, submission: Submission, now: dt.
         return MessageBlocked(message.id)
     if sender.verification_required and sender.verification_level_id <= 1:
         return MessageBlocked(message.id, "age-verification")
-    if (sender.id, recipient.id) in known.skipped or (recipient.id, sender.id) in known.skipped:
+    if (sender.id, recipient.id) in known.pairs.skipped or (recipient.id, sender.id) in known.pairs.skipped:
         return MessageBlocked(message.id)
     if isinstance(message, Typing):
         return IncomingTyping(sender.uuid, recipient.uuid, message.id)
     if isinstance(message, ChatMessage) and len(message.body) > MAX_BODY_LENGTH:
         return MessageTooLong(message.id)
-    intro = (recipient.id, sender.id) not in known.messaged
+    intro = (recipient.id, sender.id) not in known.pairs.messaged
     if intro:
         refused = await _intro_gates(conn, known, sender, message, now)
         if refused is not None:
             return refused
-    return await _store(conn, known, sender, recipient, submission, intro, now)
+    return _plan(known, sender, recipient, submission, intro, now)
 
 
 async def _intro_gates(
@@ -317,16 +337,16 @@ def _rate_limited(known: _Known, sender: sql.ChatPerson, stanza_id: str) -> Mess
     return MessageBlocked(stanza_id, "rate-limited-1day")
 
 
-async def _store(
-    conn: Connection,
+def _plan(
     known: _Known,
     sender: sql.ChatPerson,
     recipient: sql.ChatPerson,
     submission: Submission,
     intro: bool,
     now: dt.datetime,
-) -> Accepted | ServerError:
-    """§9.1 writes in a savepoint; the batch remembers the new conversation."""
+) -> _Planned:
+    """§9.1 writes of one message; the batch counts it as stored from here on (a write that
+    then fails is rare: the later messages' gates are not re-run)."""
     message = submission.message
     if isinstance(message, ChatMessage):
         stored = ArchivedMessage(sender.uuid, recipient.uuid, message.id, message.body)
@@ -334,56 +354,47 @@ async def _store(
         assert isinstance(message, VoiceMessage)
         stored = ArchivedMessage(sender.uuid, recipient.uuid, message.id, AUDIO_PLACEHOLDER_BODY, message.audio_uuid)
     archive_id, _ = archive_ids(known.unique_micros(submission.received_at))
-    push = _push(known, sender, recipient, stored.body, intro)
-    written = await sql.store_message(
-        conn,
-        sql.MessageWrite(
-            sender_id=sender.id,
-            sender_uuid=sender.uuid,
-            recipient_id=recipient.id,
-            recipient_uuid=recipient.uuid,
-            stanza_id=message.id,
-            archive_id=archive_id,
-            archived=encode_archived(stored),
-            inbox_content=encode_inbox_content(stored),
-            audio_uuid=stored.audio_uuid,
-            search_body=search_body(stored.body),
-            inbox_timestamp=micros(now),
-            now=now,
-            notified_intro=None if push is None else intro,
-            notify_at=int(now.timestamp()) + NOTIFICATION_GRACE_SECONDS,
-        ),
+    push = _push(sender, recipient, stored.body, intro)
+    write = sql.MessageWrite(
+        sender_id=sender.id,
+        sender_uuid=sender.uuid,
+        recipient_id=recipient.id,
+        recipient_uuid=recipient.uuid,
+        stanza_id=message.id,
+        archive_id=archive_id,
+        archived=encode_archived(stored),
+        inbox_content=encode_inbox_content(stored),
+        audio_uuid=stored.audio_uuid,
+        search_body=search_body(stored.body),
+        inbox_timestamp=micros(now),
+        now=now,
+        notified_intro=None if push is None else intro,
+        notify_at=int(now.timestamp()) + NOTIFICATION_GRACE_SECONDS,
     )
-    if not written:
-        return ServerError(message.id)
-    if (sender.id, recipient.id) not in known.messaged:
-        known.messaged.add((sender.id, recipient.id))
+    if (sender.id, recipient.id) not in known.pairs.messaged:
+        known.pairs.messaged.add((sender.id, recipient.id))
         if intro:
             known.started[sender.id] += 1
-    return Accepted(stored, archive_id, intro, push)
+    return _Planned(write, Accepted(stored, archive_id, intro, push))
 
 
-def _push(
-    known: _Known, sender: sql.ChatPerson, recipient: sql.ChatPerson, body: str, intro: bool
-) -> PushMessage | None:
+def _push(sender: sql.ChatPerson, recipient: sql.ChatPerson, body: str, intro: bool) -> PushMessage | None:
     """§8.1: only for a recipient whose preference is "Immediately" and who has a token."""
     preference = recipient.intros_notification if intro else recipient.chats_notification
-    token = known.tokens.get(recipient.uuid)
-    if preference != IMMEDIATELY or token is None:
+    if preference != IMMEDIATELY or recipient.push_token is None:
         return None
-    photo_uuid, photo_blurhash = known.photos.get(sender.id, (None, None))
     params = {
         "personId": sender.id,
         "personUuid": sender.uuid,
         "name": sender.name,
-        "photoUuid": photo_uuid,
-        "photoBlurhash": photo_blurhash,
-        "imageUuid": photo_uuid,
-        "imageBlurhash": photo_blurhash,
+        "photoUuid": sender.photo_uuid,
+        "photoBlurhash": sender.photo_blurhash,
+        "imageUuid": sender.photo_uuid,
+        "imageBlurhash": sender.photo_blurhash,
     }
     return PushMessage(
         username=recipient.uuid,
-        token=token,
+        token=recipient.push_token,
         title=sender.name + TITLE_SUFFIX,
         body=push_body(body),
         data={"screen": "Conversation Screen", "params": params},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from xml.parsers import expat
 
-from duo.chat.nodes import MAX_ELEMENTS, Element, Node
+from duo.chat.nodes import MAX_ELEMENTS, NS_SEPARATOR, Element, Node
 from duo.chat.stanzas import Ignorable
 
 
@@ -35,7 +35,7 @@ class _TreeBuilder:
         self.count += 1
         if self.count > MAX_ELEMENTS:
             raise _Refused("too many elements")
-        ns, _, local = name.rpartition(" ")
+        ns, _, local = name.rpartition(NS_SEPARATOR)
         node = Node(ns, local, attrs)
         if self.stack:
             self.stack[-1].children.append(node)
@@ -64,7 +64,7 @@ def _check_declaration(version: str, encoding: str | None, standalone: int) -> N
 def read_xml(frame: str) -> Node | Ignorable:
     """The frame's root element, or why the frame is ignored (§2.1: unparseable = ignored)."""
     builder = _TreeBuilder()
-    parser = expat.ParserCreate(namespace_separator=" ")
+    parser = expat.ParserCreate(namespace_separator=NS_SEPARATOR)
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = _refuse_doctype
     parser.XmlDeclHandler = _check_declaration

@@ -209,28 +209,7 @@ async def post_skip(ctx: Ctx, body: SkipBody, prospect_uuid: str) -> None:
         prospect_id = await conn.fetchval("SELECT id FROM person WHERE uuid = $1", wanted)
         if prospect_id is None:
             raise HttpError(404)
-        # README: reporting someone already skipped still marks the skip as a report
-        await conn.execute(
-            """INSERT INTO skipped (subject_person_id, object_person_id, reported, report_reason, created_at)
-               VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (subject_person_id, object_person_id) DO UPDATE
-               SET reported = TRUE, report_reason = EXCLUDED.report_reason,
-                   created_at = CASE WHEN skipped.reported THEN skipped.created_at
-                                     ELSE EXCLUDED.created_at END
-               WHERE EXCLUDED.reported""",
-            ctx.person_id,
-            prospect_id,
-            reason is not None,
-            reason or "",
-            ctx.svc.now(),
-        )
-        await conn.execute(
-            """DELETE FROM search_cache
-               WHERE (searcher_person_id = $1 AND prospect_person_id = $2)
-                  OR (searcher_person_id = $2 AND prospect_person_id = $1)""",
-            ctx.person_id,
-            prospect_id,
-        )
+        await reports.skip(conn, ctx.person_id, prospect_id, reason, ctx.svc.now())
         mail = None if reason is None else await reports.lodge(conn, ctx.svc, ctx.person_id, prospect_id, reason)
     if mail is not None:
         await ctx.svc.send_mail(mail)

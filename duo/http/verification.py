@@ -7,6 +7,7 @@ object is in the bucket before the job row that names it is committed.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import attrs
@@ -17,13 +18,14 @@ from duo.http.errors import HttpError
 from duo.http.uploads import PhotoUpload, process_photo_upload, queue_deletion, stored_photo
 from duo.media.images import SELFIE_SIZES
 from duo.ratelimit import Limit
+from duo.safety.verification import message
 from duo.sessions import ONBOARDED
 from duo.sql import verification as sql
-from duo.verification import JOB_LIFETIME, QUEUED_MESSAGE, REUSED_SELFIE_MESSAGE, UPLOADING_MESSAGE
 
 bp = Blueprint("verification", __name__)
 
 VERIFY_DAILY = Limit(8, 86400, "8 per 1 day")
+JOB_LIFETIME = dt.timedelta(days=3)  # the scheduler deletes expired jobs
 
 
 class SelfieBody(Body):
@@ -38,15 +40,15 @@ async def verification_selfie(ctx: Ctx, body: SelfieBody) -> None:
     selfie = attrs.evolve(rendered, gif=None)  # only the 450×450 JPEG is kept, even for a GIF
     # A repeated selfie names no new object, so nothing is uploaded for it.
     if await sql.selfie_known(ctx.svc.db, selfie.hash):
-        await sql.fail_job(ctx.svc.db, ctx.person_id, REUSED_SELFIE_MESSAGE)
+        await sql.fail_job(ctx.svc.db, ctx.person_id, message("V_REUSED_SELFIE"))
         return
     async with stored_photo(ctx.svc, selfie) as photo_uuid, ctx.svc.db.transaction() as conn:
         if not await sql.record_selfie(conn, selfie.hash):  # the same selfie, sent at the same time
-            await sql.fail_job(conn, ctx.person_id, REUSED_SELFIE_MESSAGE)
+            await sql.fail_job(conn, ctx.person_id, message("V_REUSED_SELFIE"))
             await queue_deletion(conn, "undeleted_photo", [photo_uuid])
             return
         expires_at = ctx.svc.now() + JOB_LIFETIME
-        dropped = await sql.replace_job(conn, ctx.person_id, photo_uuid, UPLOADING_MESSAGE, expires_at)
+        dropped = await sql.replace_job(conn, ctx.person_id, photo_uuid, expires_at)
         await queue_deletion(conn, "undeleted_photo", dropped)
 
 
@@ -54,7 +56,7 @@ async def verification_selfie(ctx: Ctx, body: SelfieBody) -> None:
 @endpoint(auth=ONBOARDED, daily=VERIFY_DAILY)
 async def verify(ctx: Ctx) -> None:
     """Queue the uploaded selfie for the checker; without one nothing happens."""
-    await sql.queue_job(ctx.svc.db, ctx.person_id, QUEUED_MESSAGE)
+    await sql.queue_job(ctx.svc.db, ctx.person_id, message("V_QUEUED"))
 
 
 @bp.get("/check-verification")

@@ -1,9 +1,10 @@
 """Every SQL statement of the chat service (chat-protocol §9), with typed results.
 
-The pipeline reads what its gates need for a whole batch in a few set-based queries
-(people, blocks, ``messaged`` pairs, intro-limit counters, recent intro hashes, push
-tokens, sender photos) and writes each message inside a savepoint of the batch's
-transaction (:func:`store_message`), so one failing message never aborts the others.
+The pipeline reads what its gates need for a whole batch in four set-based queries
+(people with their push token and first photo; ``skipped`` and ``messaged`` pairs;
+intro-limit counters; recent intro hashes) and writes the accepted messages together with set-based
+statements in one savepoint (:func:`store_messages`); if that fails it writes them one by
+one, each in its own savepoint, so one failing message never aborts the others.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ Pair = tuple[int, int]  # (subject person id, object person id)
 
 @attrs.frozen
 class ChatPerson:
+    """What the gates and the push need of a sender or recipient."""
+
     id: int
     uuid: str  # canonical
     name: str
@@ -36,31 +39,53 @@ class ChatPerson:
     sign_up_time: dt.datetime
     intros_notification: int
     chats_notification: int
+    push_token: str | None
+    photo_uuid: str | None  # the photo with the lowest position
+    photo_blurhash: str | None
 
 
 async def people(conn: Connection, uuids: Sequence[str]) -> dict[str, ChatPerson]:
     """The people named by canonical UUIDs (unknown ones are absent)."""
     rows = await conn.fetch(
-        """SELECT id, uuid, name, verification_required, verification_level_id, sign_up_time,
-                  intros_notification, chats_notification
-           FROM person WHERE uuid = ANY($1::uuid[])""",
+        """SELECT p.id, p.uuid::text AS uuid, p.name, p.verification_required, p.verification_level_id,
+                  p.sign_up_time, p.intros_notification, p.chats_notification,
+                  t.token AS push_token, ph.uuid AS photo_uuid, ph.blurhash AS photo_blurhash
+           FROM person p
+           LEFT JOIN duo_push_token t ON t.username = p.uuid::text
+           LEFT JOIN LATERAL (SELECT uuid, blurhash FROM photo WHERE person_id = p.id
+                              ORDER BY position LIMIT 1) ph ON TRUE
+           WHERE p.uuid = ANY($1::uuid[])""",
         list(uuids),
     )
-    found = [ChatPerson(**(dict(row) | {"uuid": str(row["uuid"])})) for row in rows]
+    found = [ChatPerson(**dict(row)) for row in rows]
     return {person.uuid: person for person in found}
 
 
-async def existing_pairs(conn: Connection, table: str, pairs: Sequence[Pair]) -> set[Pair]:
-    """Which (subject, object) pairs have a row in ``messaged`` or ``skipped``."""
-    assert table in ("messaged", "skipped")
+@attrs.frozen
+class Pairs:
+    """Which of the asked (subject, object) pairs have a ``skipped`` / ``messaged`` row."""
+
+    skipped: set[Pair]
+    messaged: set[Pair]
+
+
+async def existing_pairs(conn: Connection, pairs: Sequence[Pair]) -> Pairs:
+    if not pairs:
+        return Pairs(skipped=set(), messaged=set())
     rows = await conn.fetch(
-        f"""SELECT t.subject_person_id, t.object_person_id
-            FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id)
-            JOIN {table} t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id""",
+        """WITH p AS (SELECT * FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id))
+           SELECT 'skipped' AS kind, t.subject_person_id, t.object_person_id
+           FROM p JOIN skipped t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id
+           UNION ALL
+           SELECT 'messaged', t.subject_person_id, t.object_person_id
+           FROM p JOIN messaged t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id""",
         [p[0] for p in pairs],
         [p[1] for p in pairs],
     )
-    return {(row[0], row[1]) for row in rows}
+    found = Pairs(skipped=set(), messaged=set())
+    for row in rows:
+        (found.skipped if row["kind"] == "skipped" else found.messaged).add((row[1], row[2]))
+    return found
 
 
 @attrs.frozen
@@ -74,6 +99,8 @@ class IntroCounts:
 
 
 async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.datetime) -> dict[int, IntroCounts]:
+    if not sender_ids:
+        return {}
     rows = await conn.fetch(
         """SELECT s.id,
                   (SELECT count(*) FROM (
@@ -98,30 +125,14 @@ async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.date
 
 async def recent_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> set[str]:
     """The hashes used within the last 7 days (§8.7)."""
+    if not hashes:
+        return set()
     rows = await conn.fetch(
         "SELECT hash FROM intro_hash WHERE hash = ANY($1::text[]) AND last_used_at > $2::timestamptz - interval '7 days'",
         list(hashes),
         now,
     )
     return {row["hash"] for row in rows}
-
-
-async def push_tokens(conn: Connection, usernames: Sequence[str]) -> dict[str, str]:
-    rows = await conn.fetch(
-        "SELECT username, token FROM duo_push_token WHERE username = ANY($1::text[]) AND token IS NOT NULL",
-        list(usernames),
-    )
-    return {row["username"]: row["token"] for row in rows}
-
-
-async def first_photos(conn: Connection, person_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """(uuid, blurhash) of each person's photo with the lowest position."""
-    rows = await conn.fetch(
-        """SELECT DISTINCT ON (person_id) person_id, uuid, blurhash FROM photo
-           WHERE person_id = ANY($1::int[]) ORDER BY person_id, position""",
-        list(person_ids),
-    )
-    return {row["person_id"]: (row["uuid"], row["blurhash"]) for row in rows}
 
 
 # -- writes of the pipeline ------------------------------------------------------------------
@@ -166,53 +177,113 @@ class MessageWrite:
     notify_at: int  # Unix seconds for duo_last_notification
 
 
-async def store_message(conn: Connection, m: MessageWrite) -> bool:
-    """Write one message in a savepoint; False (logged, rolled back) when it fails."""
+async def store_messages(conn: Connection, writes: Sequence[MessageWrite]) -> list[bool]:
+    """Write a batch's messages; which of them were stored.
+
+    Happy path: the whole batch in one savepoint with a few set-based statements. If that
+    fails, each message is written alone in its own savepoint, so only the bad ones fail.
+    """
+    if not writes:
+        return []
+    if await _in_savepoint(conn, writes, quiet=len(writes) > 1):
+        return [True] * len(writes)
+    if len(writes) == 1:
+        return [False]
+    return [await _in_savepoint(conn, [m], quiet=False) for m in writes]
+
+
+async def _in_savepoint(conn: Connection, writes: Sequence[MessageWrite], *, quiet: bool) -> bool:
     savepoint = conn.raw.transaction()
     await aio(savepoint.start)()
     try:
-        await _write_message(conn, m)
-    except asyncpg.PostgresError:
-        log.exception("chat message %r from %s could not be stored", m.stanza_id, m.sender_uuid)
+        await _write_messages(conn, writes)
+    except asyncpg.PostgresError as e:
+        if quiet:
+            log.info("a batch of %d chat messages failed (%s); storing them one by one", len(writes), e)
+        else:
+            log.exception("chat message %r from %s could not be stored", writes[0].stanza_id, writes[0].sender_uuid)
         await aio(savepoint.rollback)()
         return False
     await aio(savepoint.commit)()
     return True
 
 
-async def _write_message(conn: Connection, m: MessageWrite) -> None:
-    sender, recipient = m.sender_uuid, m.recipient_uuid
+async def _write_messages(conn: Connection, writes: Sequence[MessageWrite]) -> None:
+    """§9.1 for several messages, in order, as if written one after another."""
+    archive = [
+        row
+        for m in writes
+        for row in (
+            (m.archive_id, m.sender_id, m.recipient_uuid, "O", m.archived, m.audio_uuid, m.search_body),
+            (m.archive_id + 1, m.recipient_id, m.sender_uuid, "I", m.archived, m.audio_uuid, m.search_body),
+        )
+    ]
     await conn.execute(
         """INSERT INTO mam_message
                (id, person_id, remote_bare_jid, direction, from_jid, message, audio_uuid, search_body)
-           VALUES ($1, $2, $3, 'O', '', $6, $7, $8), ($1 + 1, $4, $5, 'I', '', $6, $7, $8)""",
-        m.archive_id, m.sender_id, recipient, m.recipient_id, sender,
-        m.archived, m.audio_uuid, m.search_body,
+           SELECT id, person_id, remote, direction, '', message, audio_uuid, search_body
+           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::mam_direction[], $5::bytea[], $6::text[], $7::text[])
+                AS t(id, person_id, remote, direction, message, audio_uuid, search_body)""",
+        *_columns(archive, 7),
     )
     await conn.execute(
-        """INSERT INTO inbox (luser, remote_bare_jid, msg_id, box, content, timestamp, unread_count)
-           VALUES ($1, $2 || '@duolicious.app', $3, 'chats', $4, $5, 0),
-                  ($2, $1 || '@duolicious.app', $3, 'inbox', $4, $5, 1)
+        """WITH t AS (
+               SELECT luser, remote || '@duolicious.app' AS remote_jid, msg_id, box, content, ts, unread, reset
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[],
+                           $7::int[], $8::bool[]) AS u(luser, remote, msg_id, box, content, ts, unread, reset))
+           INSERT INTO inbox (luser, remote_bare_jid, msg_id, box, content, timestamp, unread_count)
+           SELECT luser, remote_jid, msg_id, box, content, ts, unread FROM t
            ON CONFLICT (luser, remote_bare_jid) DO UPDATE SET
                msg_id = EXCLUDED.msg_id, box = 'chats', content = EXCLUDED.content,
                timestamp = EXCLUDED.timestamp,
-               unread_count = CASE WHEN EXCLUDED.unread_count = 0 THEN 0 ELSE inbox.unread_count + 1 END""",
-        sender, recipient, m.stanza_id, m.inbox_content, m.inbox_timestamp,
+               unread_count = EXCLUDED.unread_count + CASE
+                   WHEN (SELECT reset FROM t WHERE t.luser = EXCLUDED.luser AND t.remote_jid = EXCLUDED.remote_bare_jid)
+                   THEN 0 ELSE inbox.unread_count END""",
+        *_columns(_inbox_changes(writes), 8),
     )
     await conn.execute(
-        """INSERT INTO messaged (subject_person_id, object_person_id, created_at) VALUES ($1, $2, $3)
+        """INSERT INTO messaged (subject_person_id, object_person_id, created_at)
+           SELECT subject_id, object_id, $3::timestamptz FROM unnest($1::int[], $2::int[]) AS t(subject_id, object_id)
            ON CONFLICT DO NOTHING""",
-        m.sender_id, m.recipient_id, m.now,
+        [m.sender_id for m in writes],
+        [m.recipient_id for m in writes],
+        writes[0].now,
     )
-    if m.notified_intro is not None:
-        await conn.execute(
-            """INSERT INTO duo_last_notification (username, intro_seconds, chat_seconds)
-               VALUES ($1, CASE WHEN $2 THEN $3 ELSE 0 END, CASE WHEN $2 THEN 0 ELSE $3 END)
-               ON CONFLICT (username) DO UPDATE SET
-                   intro_seconds = CASE WHEN $2 THEN $3 ELSE duo_last_notification.intro_seconds END,
-                   chat_seconds = CASE WHEN $2 THEN duo_last_notification.chat_seconds ELSE $3 END""",
-            recipient, m.notified_intro, m.notify_at,
-        )
+    for column, intro in (("intro_seconds", True), ("chat_seconds", False)):
+        times = {m.recipient_uuid: m.notify_at for m in writes if m.notified_intro is intro}
+        if times:
+            await conn.execute(
+                f"""INSERT INTO duo_last_notification (username, {column})
+                    SELECT * FROM unnest($1::text[], $2::int[])
+                    ON CONFLICT (username) DO UPDATE SET {column} = EXCLUDED.{column}""",
+                list(times),
+                list(times.values()),
+            )
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    """Rows to per-column lists, for ``unnest`` parameters."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def _inbox_changes(writes: Sequence[MessageWrite]) -> list[tuple[object, ...]]:
+    """One inbox upsert per conversation side, as the messages' upserts in order would leave it.
+
+    (luser, remote, msg_id, box on insert, content, timestamp, unread, reset): the last
+    message wins; ``box`` is ``inbox`` only for a row created by one received message;
+    ``unread`` counts the messages received since the side last sent one, and ``reset`` says
+    it sent one (so the stored count restarts instead of growing).
+    """
+    sides: dict[tuple[str, str], tuple[int, int, bool, MessageWrite]] = {}
+    for m in writes:
+        for luser, remote, sent in ((m.sender_uuid, m.recipient_uuid, True), (m.recipient_uuid, m.sender_uuid, False)):
+            count, unread, reset, _ = sides.get((luser, remote), (0, 0, False, m))
+            sides[(luser, remote)] = (count + 1, 0 if sent else unread + 1, reset or sent, m)
+    return [
+        (luser, remote, m.stanza_id, "inbox" if count == 1 and unread == 1 else "chats",
+         m.inbox_content, m.inbox_timestamp, unread, reset)
+        for (luser, remote), (count, unread, reset, m) in sides.items()
+    ]
 
 
 async def queue_audio_deletion(db: Database | Connection, audio_uuids: Sequence[str]) -> None:

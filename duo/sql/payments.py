@@ -19,6 +19,8 @@ async def revenuecat_token_hash(db: Database | Connection) -> str:
 async def set_gold(conn: Connection, person_uuids: list[uuid.UUID], gold: bool) -> list[uuid.UUID]:
     """Grant or revoke gold; revoking also resets the theme.  Either way the club memberships
     over the new quota go.  Returns the uuids that matched a person."""
+    if not person_uuids:
+        return []
     rows = await conn.fetch(
         """UPDATE person SET has_gold = $2,
                   title_color = CASE WHEN $2 THEN title_color ELSE $3 END,

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from duo.sql.database import Connection, Database
-from duo.verification import FAILURE, QUEUED, UPLOADING_PHOTO
 
 
 async def selfie_known(db: Database | Connection, selfie_hash: str) -> bool:
@@ -26,24 +25,19 @@ async def record_selfie(conn: Connection, selfie_hash: str) -> bool:
 async def fail_job(db: Database | Connection, person_id: int, message: str) -> None:
     """Set the person's job, if any, to ``failure`` with ``message``."""
     await db.execute(
-        "UPDATE verification_job SET status = $2::verification_job_status, message = $3 WHERE person_id = $1",
+        "UPDATE verification_job SET status = 'failure', message = $2 WHERE person_id = $1",
         person_id,
-        FAILURE,
         message,
     )
 
 
-async def replace_job(
-    conn: Connection, person_id: int, photo_uuid: str, message: str, expires_at: dt.datetime
-) -> list[str]:
-    """Drop the person's jobs and start a new one; return the dropped jobs' selfie ids."""
+async def replace_job(conn: Connection, person_id: int, photo_uuid: str, expires_at: dt.datetime) -> list[str]:
+    """Drop the person's jobs and start a new one (``uploading-photo``, ``Verifying``: the
+    column defaults); return the dropped jobs' selfie ids."""
     dropped = await conn.fetch("DELETE FROM verification_job WHERE person_id = $1 RETURNING photo_uuid", person_id)
     await conn.execute(
-        """INSERT INTO verification_job (person_id, status, message, photo_uuid, expires_at)
-           VALUES ($1, $2::verification_job_status, $3, $4, $5)""",
+        "INSERT INTO verification_job (person_id, photo_uuid, expires_at) VALUES ($1, $2, $3)",
         person_id,
-        UPLOADING_PHOTO,
-        message,
         photo_uuid,
         expires_at,
     )
@@ -53,12 +47,10 @@ async def replace_job(
 async def queue_job(db: Database | Connection, person_id: int, message: str) -> None:
     """Hand an uploaded selfie to the job runner; other states are left alone."""
     await db.execute(
-        """UPDATE verification_job SET status = $2::verification_job_status, message = $3
-           WHERE person_id = $1 AND status = $4::verification_job_status""",
+        """UPDATE verification_job SET status = 'queued', message = $2
+           WHERE person_id = $1 AND status = 'uploading-photo'""",
         person_id,
-        QUEUED,
         message,
-        UPLOADING_PHOTO,
     )
 
 

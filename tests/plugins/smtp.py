@@ -19,10 +19,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+import attrs
 import pytest
 import trio
 import trustme
 from aiosmtpd.controller import Controller
+
+from duo.actors.mailer import Mail, MailerSettings, start_mailer
+from duo.actors.runtime import open_supervisor
+from duo.services import Services
 
 
 def free_port() -> int:
@@ -126,3 +131,20 @@ def smtp_ca(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
     pem = tmp_path / "smtp-ca.pem"
     ca.cert_pem.write_to_path(str(pem))
     return pem, context
+
+
+@asynccontextmanager
+async def smtp_mail(svc: Services, smtp_server: SmtpServer, tmp_path: Path) -> AsyncIterator[Services]:
+    """``svc`` whose mail goes through a real mailer actor to the test SMTP server."""
+    settings = MailerSettings(
+        smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_user=None, smtp_pass=None, smtp_tls="none",
+        sender="Duolicious <no-reply@duolicious.app>", mail_log=tmp_path / "mail.log", retry_initial=0.01,
+        smtp_timeout=5.0,
+    )
+    async with open_supervisor() as supervisor:
+        mailer = await start_mailer(supervisor, settings)
+
+        async def send_mail(mail: Mail) -> None:
+            mailer.cast(mail)
+
+        yield attrs.evolve(svc, send_mail=send_mail)
