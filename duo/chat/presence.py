@@ -109,7 +109,7 @@ class Presence:
             if person not in found or target not in found:
                 return None
             me, them = found[person].id, found[target].id
-            return bool(await sql.existing_pairs(conn, "skipped", [(me, them), (them, me)]))
+            return bool((await sql.existing_pairs(conn, [(me, them), (them, me)])).skipped)
 
     async def unsubscribe(self, session: Session, stanza: st.UnsubscribeOnline) -> None:
         if stanza.person is not None:
