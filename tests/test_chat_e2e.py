@@ -3,6 +3,7 @@ PostgreSQL behind them, people created with tests/factories.py (chat-protocol §
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +18,10 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Event, Request, TextMessage
 from wsproto.extensions import PerMessageDeflate
 
+from duo.chat.archive import encode_inbox_content
 from duo.chat.server import run_chat
+from duo.chat.session import MAILBOX_CAPACITY
+from duo.chat.stanzas import ArchivedMessage
 from duo.config import Config
 from duo.services import Services
 from tests.chat_client import connect, free_port, plain, signed_in
@@ -365,3 +369,24 @@ async def _next_event(stream: trio.SocketStream, client: WSConnection) -> Event:
         data = await stream.receive_some(65536)
         assert data, "the server closed the connection"
         client.receive_data(data)
+
+
+async def test_an_inbox_larger_than_the_mailbox_arrives_whole(chat: Chat, people: tuple[User, User], svc: Services) -> None:
+    alice, _ = people
+    me = str(alice.uuid)
+    others = [str(uuid.uuid4()) for _ in range(3 * MAILBOX_CAPACITY)]
+    rows = [
+        (me, f"{other}@duolicious.app", f"m-{n}", encode_inbox_content(ArchivedMessage(other, me, f"m-{n}", "hi")), n, 1)
+        for n, other in enumerate(others)
+    ]
+    async with svc.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO inbox (luser, remote_bare_jid, msg_id, content, timestamp, unread_count) VALUES ($1, $2, $3, $4, $5, $6)",
+            rows,
+        )
+    with trio.fail_after(60):
+        async with signed_in(chat.url, alice) as a:
+            await a.send({"inbox": {"@queryid": "all"}})
+            *results, fin = await a.receive_until("iq")
+            assert fin == {"iq": {"@id": "all", "@type": "result", "fin": None}}
+            assert [r["message"]["@id"] for r in results] == [f"m-{n}" for n in range(len(others))]

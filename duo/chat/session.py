@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from contextlib import AsyncExitStack
 
 import trio
@@ -77,6 +78,18 @@ class Session:
         except ActorError:
             pass  # stopping, or just disconnected as too slow: the connection is going away
 
+    async def deliver_all(self, items: Iterable[Delivery]) -> None:
+        """Queue many frames (a history page, a whole inbox) without overflowing the mailbox:
+        past half of it, each waits until the writer has sent it."""
+        for item in items:
+            if self.ref is None or self.ref.queued() < MAILBOX_CAPACITY // 2:
+                self.deliver(item)
+                continue
+            try:
+                await self.ref.call(item)
+            except ActorError:
+                return  # the connection is going away
+
     def from_bus(self, payload: bytes) -> None:
         """A frame published for this connection (runs in the bus's task: never waits)."""
         rendered = decode(payload)
@@ -98,6 +111,8 @@ class Session:
                     return
                 text = item.text(self.mode) if isinstance(item, Rendered) else render(item, self.mode)
                 await self.ws.send_message(text)
+                if envelope.is_call:  # deliver_all waits for this one
+                    envelope.reply(None)
         except ConnectionClosed:
             pass
 
@@ -157,12 +172,10 @@ class Session:
         elif isinstance(stanza, st.ChatMessage | st.AudioMessage | st.Typing):
             await self.node.rooms.submit(self, self.person, stanza)
         elif isinstance(stanza, st.MamQuery):
-            for result in await store.history(self.node.svc.db, self.person_id, self.person, stanza):
-                self.deliver(result)
+            await self.deliver_all(await store.history(self.node.svc.db, self.person_id, self.person, stanza))
             self.deliver(st.MamFin(person=self.person, query_id=stanza.query_id))
         elif isinstance(stanza, st.InboxQuery):
-            for entry in await store.inbox(self.node.svc.db, self.person, stanza.query_id):
-                self.deliver(entry)
+            await self.deliver_all(await store.inbox(self.node.svc.db, self.person, stanza.query_id))
             self.deliver(st.InboxFin(query_id=stanza.query_id))
         elif isinstance(stanza, st.Displayed):
             await store.mark_displayed(self.node.svc.db, [(self.person, stanza.to)])
