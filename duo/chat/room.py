@@ -180,13 +180,22 @@ class Rooms:
     async def _settle(self, pending: Pending, outcome: pipeline.Outcome) -> None:
         if isinstance(outcome, pipeline.Accepted):
             pending.session.deliver(outcome.delivered)
-            await self._bus.publish(user_topic(outcome.message.recipient), encode(outcome.incoming))
+            await self._publish(outcome.message.recipient, outcome.incoming)
             if outcome.push is not None:
                 self._push(outcome.push)
         elif isinstance(outcome, st.IncomingTyping):
-            await self._bus.publish(user_topic(outcome.recipient), encode(outcome))
+            await self._publish(outcome.recipient, outcome)
         elif not isinstance(outcome, pipeline.Ignored):
             pending.session.deliver(outcome)
+
+
+    async def _publish(self, recipient: str, stanza: st.IncomingMessage | st.IncomingTyping) -> None:
+        """Live delivery is best effort (§10: an offline recipient misses it too, and catches
+        up from the archive): a bus failure is logged and the batch's other acks still go."""
+        try:
+            await self._bus.publish(user_topic(recipient), encode(stanza))
+        except Exception:
+            log.exception("chat: live copy of %r to %s not published", stanza.id, recipient)
 
 
 async def _next_batch(inbox: Inbox[Pending, None]) -> list[Pending]:
