@@ -21,7 +21,7 @@ from wsproto.extensions import PerMessageDeflate
 from duo.chat.archive import encode_inbox_content
 from duo.chat.server import run_chat
 from duo.chat.session import MAILBOX_CAPACITY
-from duo.chat.stanzas import ArchivedMessage
+from duo.chat.stanzas import AUDIO_PLACEHOLDER_BODY, ArchivedMessage
 from duo.config import Config
 from duo.services import Services
 from tests.chat_client import connect, free_port, plain, signed_in
@@ -29,6 +29,7 @@ from tests.factories import User, onboarded_user
 from tests.plugins import app as app_plugin
 from tests.test_chat_push import FakeExpo
 from tests.test_chat_push import expo as expo  # noqa: F401 (a fixture)
+from tests.test_media_audio import b64, sine
 
 SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 
@@ -390,3 +391,23 @@ async def test_an_inbox_larger_than_the_mailbox_arrives_whole(chat: Chat, people
             *results, fin = await a.receive_until("iq")
             assert fin == {"iq": {"@id": "all", "@type": "result", "fin": None}}
             assert [r["message"]["@id"] for r in results] == [f"m-{n}" for n in range(len(others))]
+
+
+async def test_voice_message_is_transcoded_stored_and_delivered(
+    chat: Chat, people: tuple[User, User], svc: Services
+) -> None:
+    alice, bob = people
+    audio = "data:audio/wav;base64," + b64(sine("wav", "pcm_s16le", 1.0))
+    with trio.fail_after(60):
+        async with signed_in(chat.url, alice) as a, signed_in(chat.url, bob) as b:
+            voice = {"@xmlns": "jabber:client", "@type": "chat", "@to": jid(bob), "@id": "v-1", "@audio_base64": audio}
+            await a.send({"message": voice})
+            ack = (await a.receive())["duo_message_delivered"]
+            audio_uuid = ack["@audio_uuid"]
+            assert ack["@id"] == "v-1" and len(audio_uuid) == 64
+            copy = (await b.receive())["message"]
+            assert (copy["@audio_uuid"], copy["body"]) == (audio_uuid, AUDIO_PLACEHOLDER_BODY)
+            assert await svc.db.fetchval("SELECT count(*) FROM mam_message WHERE audio_uuid = $1", audio_uuid) == 2
+            # audio that does not decode is refused before anything is stored
+            await a.send({"message": voice | {"@id": "v-2", "@audio_base64": "data:audio/wav;base64,AAAA"}})
+            assert await a.receive() == {"duo_server_error": {"@id": "v-2"}}
