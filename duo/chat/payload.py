@@ -14,7 +14,12 @@ from duo.chat import stanzas
 from duo.chat.bus import Bus, kick_topic
 from duo.chat.protocol import Mode, render
 
-KICK_CODE = 1008  # the account ended (deleted, deactivated, banned): a policy close
+# close codes (README): shutdown, policy (failed auth, a kick, too slow), internal error;
+# a binary frame is data of a type the server does not take (§1.2)
+SHUTDOWN_CODE = 1001
+UNSUPPORTED_CODE = 1003
+POLICY_CODE = 1008
+INTERNAL_CODE = 1011
 _STANZA = b"S"
 
 

@@ -85,7 +85,10 @@ def committer(deps: pipeline.ChatDeps) -> ActorFn[Batch, list[pipeline.Outcome]]
     ) -> None:
         task_status.started()
         async for first in inbox:
-            calls = [first, *inbox.receive_ready(BATCH_LIMIT)]
+            calls, total = [first], len(first.msg)
+            while total < BATCH_LIMIT and (more := inbox.receive_ready(1)):
+                calls += more
+                total += len(more[0].msg)
             outcomes = await pipeline.accept(deps, [s for call in calls for s in call.msg])
             start = 0
             for call in calls:

@@ -23,17 +23,16 @@ from wsproto.extensions import PerMessageDeflate
 from duo.actors.runtime import ActorError, Shutdown, open_supervisor
 from duo.chat.bus import open_bus
 from duo.chat.node import ChatNode
-from duo.chat.payload import Close, kick
+from duo.chat.payload import SHUTDOWN_CODE, Close, kick
 from duo.chat.presence import start_presence
-from duo.chat.protocol import Mode
+from duo.chat.protocol import MAX_FRAME_BYTES, Mode
 from duo.chat.push import PushSettings, push_sender, start_pusher
 from duo.chat.room import Rooms
-from duo.chat.session import SHUTDOWN_CODE, run_session
+from duo.chat.session import run_session
 from duo.services import Services
 
 log = logging.getLogger("duo.chat")
 
-MAX_FRAME_BYTES = 10 * 1024 * 1024  # §1.1
 SHUTDOWN_GRACE = 10.0
 
 

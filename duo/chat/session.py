@@ -38,7 +38,15 @@ from duo.chat import stanzas as st
 from duo.chat import store
 from duo.chat.bus import kick_topic, user_topic
 from duo.chat.node import ChatNode
-from duo.chat.payload import KICK_CODE, Close, Delivery, Rendered, decode
+from duo.chat.payload import (
+    INTERNAL_CODE,
+    POLICY_CODE,
+    UNSUPPORTED_CODE,
+    Close,
+    Delivery,
+    Rendered,
+    decode,
+)
 from duo.chat.protocol import Mode, parse, render
 from duo.sessions import find_session
 
@@ -47,10 +55,6 @@ log = logging.getLogger("duo.chat")
 MAILBOX_CAPACITY = 256  # queued outbound frames before a client counts as too slow
 PING_INTERVAL = 20.0  # §1.2: protocol ping every 20 s, dropped without a pong in 20 s
 PING_TIMEOUT = 20.0
-SHUTDOWN_CODE = 1001
-POLICY_CODE = 1008
-INTERNAL_CODE = 1011
-UNSUPPORTED_CODE = 1003  # a binary frame (§1.2: not supported)
 
 
 class Session:
@@ -97,7 +101,7 @@ class Session:
             self.deliver(rendered)
 
     def kicked(self, payload: bytes) -> None:
-        self.deliver(Close(KICK_CODE, "account ended"))
+        self.deliver(Close(POLICY_CODE, "account ended"))
 
     # -- the writer: the session's actor -------------------------------------------------
     async def writer(self, inbox: Inbox[Delivery, None], *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
