@@ -4,17 +4,19 @@ Everything asyncio-flavoured is called through :func:`aio` so that swapping the
 bridge (or the libraries) touches this module only.  The loop itself is opened
 once at the root with :func:`open_loop`.
 
-The asyncio loop runs in a thread of its own and :func:`aio` hands it each coroutine:
-the trio task parks until the asyncio task is done, and a trio cancellation cancels
-the asyncio task and waits for it to finish (so a connection is never left mid-query).
-Measured against trio-asyncio, which runs asyncio's callbacks on the trio scheduler,
-this costs less per crossing (bench/bridge.py, figures in docs/decisions.md).
+The asyncio loop runs in a thread of its own.  :func:`aio` hands it a coroutine and
+parks the trio task until the asyncio task is done; a trio cancellation cancels the
+asyncio task and waits for it to stop, so a connection is never left mid-query.  Work
+crosses in batches: one wake-up per side however many calls are queued, which is what
+makes this cheaper per crossing than trio-asyncio, which runs asyncio's callbacks on the
+trio scheduler (bench/bridge.py; figures in docs/decisions.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -27,14 +29,49 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-@attrs.define
-class _Loop:
+@attrs.define(eq=False)
+class _Bridge:
+    """The asyncio loop of one trio run and the two hand-over queues between them."""
+
     loop: asyncio.AbstractEventLoop
     thread: threading.Thread
+    token: trio.lowlevel.TrioToken
     users: int = 1
+    to_asyncio: deque[Callable[[], object]] = attrs.field(factory=deque)
+    to_trio: deque[tuple[trio.lowlevel.Task, outcome.Outcome[Any]]] = attrs.field(factory=deque)
+    asyncio_woken: bool = False
+    trio_woken: bool = False
+
+    def submit(self, job: Callable[[], object]) -> None:
+        """(trio thread) Run ``job`` on the loop; wake the loop only if it is not already woken."""
+        self.to_asyncio.append(job)
+        if not self.asyncio_woken:
+            self.asyncio_woken = True
+            self.loop.call_soon_threadsafe(self._run_jobs)
+
+    def _run_jobs(self) -> None:
+        # the flag drops before the queue is read: a job queued after this point wakes us again
+        self.asyncio_woken = False
+        while self.to_asyncio:
+            self.to_asyncio.popleft()()
+
+    def deliver(self, task: trio.lowlevel.Task, result: outcome.Outcome[Any]) -> None:
+        """(asyncio thread) Reschedule a parked trio task with ``result``."""
+        self.to_trio.append((task, result))
+        if not self.trio_woken:
+            self.trio_woken = True
+            try:
+                self.token.run_sync_soon(self._wake_tasks)
+            except trio.RunFinishedError:
+                pass
+
+    def _wake_tasks(self) -> None:
+        self.trio_woken = False
+        while self.to_trio:
+            trio.lowlevel.reschedule(*self.to_trio.popleft())
 
 
-_CURRENT: trio.lowlevel.RunVar[_Loop | None] = trio.lowlevel.RunVar("duo_asyncio_loop", default=None)
+_CURRENT: trio.lowlevel.RunVar[_Bridge | None] = trio.lowlevel.RunVar("duo_asyncio_bridge", default=None)
 
 
 @asynccontextmanager
@@ -44,27 +81,29 @@ async def open_loop() -> AsyncIterator[None]:
     Nested or concurrent openings in one run share the loop (objects made on it stay
     usable everywhere); the last one out stops it.
     """
-    current = _CURRENT.get()
-    if current is None:
-        # explicitly a selector loop: importing trio-asyncio (tests do) patches new_event_loop
+    bridge = _CURRENT.get()
+    if bridge is None:
+        # explicitly a selector loop: importing trio-asyncio (the bridge benchmark does)
+        # patches asyncio.new_event_loop
         loop = asyncio.SelectorEventLoop()
-        current = _Loop(loop, threading.Thread(target=loop.run_forever, name="duo-asyncio", daemon=True))
-        current.thread.start()
-        _CURRENT.set(current)
+        thread = threading.Thread(target=loop.run_forever, name="duo-asyncio", daemon=True)
+        bridge = _Bridge(loop, thread, trio.lowlevel.current_trio_token())
+        thread.start()
+        _CURRENT.set(bridge)
     else:
-        current.users += 1
+        bridge.users += 1
     try:
         yield
     finally:
-        current.users -= 1
-        if current.users == 0:
+        bridge.users -= 1
+        if bridge.users == 0:
             with trio.CancelScope(shield=True):
-                await _close(current)
+                await _close(bridge)
 
 
-async def _close(current: _Loop) -> None:
+async def _close(bridge: _Bridge) -> None:
     _CURRENT.set(None)
-    loop = current.loop
+    loop = bridge.loop
 
     async def cancel_the_rest() -> None:
         tasks = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task(loop)]
@@ -75,15 +114,8 @@ async def _close(current: _Loop) -> None:
         loop.stop()
 
     asyncio.run_coroutine_threadsafe(cancel_the_rest(), loop)
-    await trio.to_thread.run_sync(current.thread.join)
+    await trio.to_thread.run_sync(bridge.thread.join)
     loop.close()
-
-
-def _current_loop() -> asyncio.AbstractEventLoop:
-    current = _CURRENT.get()
-    if current is None:
-        raise RuntimeError("no asyncio loop: call this inside duo.aio.open_loop()")
-    return current.loop
 
 
 class _Cancelled:
@@ -94,9 +126,10 @@ def aio(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     """Wrap an asyncio coroutine function so trio code can await it."""
 
     async def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        loop = _current_loop()
+        bridge = _CURRENT.get()
+        if bridge is None:
+            raise RuntimeError("no asyncio loop: call this inside duo.aio.open_loop()")
         trio_task = trio.lowlevel.current_task()
-        token = trio.lowlevel.current_trio_token()
         started: list[asyncio.Task[T]] = []
         cancel_requested = False
 
@@ -104,26 +137,21 @@ def aio(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
             return await fn(*args, **kwargs)
 
         def finished(task: asyncio.Task[T]) -> None:
-            result: outcome.Outcome[Any] = (
-                outcome.Value(_Cancelled()) if task.cancelled() else outcome.capture(task.result)
-            )
-            try:
-                token.run_sync_soon(trio.lowlevel.reschedule, trio_task, result)
-            except trio.RunFinishedError:
-                pass
+            cancelled = task.cancelled()
+            bridge.deliver(trio_task, outcome.Value(_Cancelled()) if cancelled else outcome.capture(task.result))
 
         def start() -> None:
-            task = loop.create_task(body())
+            task = bridge.loop.create_task(body())
             task.add_done_callback(finished)
             started.append(task)
 
         def abort(_: Any) -> trio.lowlevel.Abort:
             nonlocal cancel_requested
             cancel_requested = True
-            loop.call_soon_threadsafe(lambda: started[0].cancel())
-            return trio.lowlevel.Abort.FAILED  # rescheduled by ``finished`` once it has stopped
+            bridge.submit(lambda: started[0].cancel())
+            return trio.lowlevel.Abort.FAILED  # ``finished`` reschedules once it has stopped
 
-        loop.call_soon_threadsafe(start)
+        bridge.submit(start)
         result = await trio.lowlevel.wait_task_rescheduled(abort)
         if isinstance(result, _Cancelled):
             if cancel_requested:
