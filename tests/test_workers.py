@@ -13,7 +13,7 @@ import trio
 
 from duo.config import load_config
 from duo.workers import chat_shares, port_text, worker_count
-from tests.test_e2e_process import free_port, state_dir  # noqa: F401  (fixture)
+from tests.test_e2e_process import free_port, serve_env, state_dir  # noqa: F401  (fixture)
 
 
 async def wait_for_count(stream: trio.abc.ReceiveStream, needle: bytes, count: int, seen: bytearray) -> None:
@@ -42,16 +42,7 @@ def test_worker_count_defaults_to_one_in_dev_and_a_core_each_in_prod() -> None:
 async def test_two_workers_share_the_port_and_drain_on_sigterm(state_dir: Path) -> None:  # noqa: F811
     port = free_port()
     chat = free_port()
-    env = dict(
-        os.environ,
-        DUO_ENV="dev",
-        DUO_STATE_DIR=str(state_dir),
-        DUO_HTTP_PORT=str(port),
-        DUO_HTTP_HOST="127.0.0.1",
-        DUO_CHAT_PORTS=f"{chat}-{chat + 1}",
-        DUO_IP_BLOCKLIST_URLS="",
-    )
-    env.pop("DUO_DB_HOST", None)
+    env = serve_env(state_dir, port, f"{chat}-{chat + 1}")
     with trio.fail_after(120):
         proc = await trio.lowlevel.open_process(
             [sys.executable, "-m", "duo", "serve", "--workers", "2"], env=env, stderr=subprocess.PIPE
