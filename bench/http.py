@@ -7,7 +7,7 @@ The load comes from wrk (``wrk -t2 -c50``, a Lua script adds the Bearer header) 
 is installed, so the client costs little of the two cores it shares with the server;
 otherwise from the raw-socket client of bench/client.py.  Server CPU is the utime+stime
 that the processes listening on the port spent during the run (read from /proc), over
-the requests served.  ``--floor`` also measures a hello-world Quart-Trio app
+the requests served (``--pgdata``: PostgreSQL's too).  ``--floor`` also measures a hello-world Quart-Trio app
 (bench/floor.py) in one and in two processes, the framework's floor.
 """
 
@@ -71,6 +71,7 @@ class Figure:
     p99_ms: float
     bad: int
     cpu_ms: float  # server CPU per request
+    pg_ms: float  # PostgreSQL CPU per request (with --pgdata)
 
 
 def _session_token(base: str, email: str) -> str:
@@ -115,11 +116,30 @@ def listening_pids(port: int) -> list[int]:
     return sorted(pids)
 
 
+def postgres_pids(pgdata: str) -> list[int]:
+    """The postmaster of ``pgdata`` (its postmaster.pid) and its backends, for their CPU."""
+    if not pgdata:
+        return []
+    postmaster = int(Path(pgdata, "postmaster.pid").read_text().split()[0])
+    children = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat and int(stat[stat.rindex(")") + 2 :].split()[1]) == postmaster:
+            children.append(int(proc.name))
+    return [postmaster, *children]
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """utime + stime of ``pids`` (fields 14 and 15 of /proc/PID/stat)."""
     ticks = 0
     for pid in pids:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:  # a backend that ended during the run
+            continue
         fields = stat[stat.rindex(")") + 2 :].split()
         ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -150,15 +170,16 @@ def measure(url: str, method: str, path: str, token: str | None, args: argparse.
     pids = listening_pids(client.host_port(url)[1])
     if not pids:
         raise SystemExit(f"bench: nothing listens at {url}")
-    before = cpu_seconds(pids)
+    pg = postgres_pids(args.pgdata)
+    before, pg_before = cpu_seconds(pids), cpu_seconds(pg)
     if shutil.which("wrk"):
         r = _wrk(url.rstrip("/") + path, method, token, args.seconds, args.connections, args.threads)
     else:
         r = _raw(url, path, method, token, args.seconds, args.connections)
-    cpu = cpu_seconds(pids) - before
+    cpu, pg_cpu = cpu_seconds(pids) - before, cpu_seconds(pg) - pg_before
     n = max(r["requests"], 1)
     return Figure(r["requests"], n / (r["duration_us"] / 1e6), r["p50_us"] / 1000, r["p99_us"] / 1000,
-                  r["bad"], 1000 * cpu / n)
+                  r["bad"], 1000 * cpu / n, 1000 * pg_cpu / n)
 
 
 @contextmanager
@@ -191,13 +212,15 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated paths to measure (default: all)")
     parser.add_argument("--floor", action="store_true", help="also measure bench/floor.py in 1 and 2 processes")
     parser.add_argument("--floor-port", type=int, default=5099)
+    parser.add_argument("--pgdata", default="", help="embedded PostgreSQL data dir: also report its CPU per request")
     args = parser.parse_args()
     print(f"load: {'wrk' if shutil.which('wrk') else 'bench/client.py'}, {args.connections} clients, "
           f"{args.seconds:g} s; loadavg {os.getloadavg()[0]:.2f}")
-    print(f"{'endpoint':<32}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'bad':>6}")
+    print(f"{'endpoint':<32}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'PG ms/req':>11}{'bad':>6}")
 
     def show(label: str, f: Figure) -> None:
-        print(f"{label:<32}{f.rps:>9.0f}{f.p50_ms:>9.1f}{f.p99_ms:>9.1f}{f.cpu_ms:>12.2f}{f.bad:>6}", flush=True)
+        print(f"{label:<32}{f.rps:>9.0f}{f.p50_ms:>9.1f}{f.p99_ms:>9.1f}{f.cpu_ms:>12.2f}{f.pg_ms:>11.2f}{f.bad:>6}",
+              flush=True)
 
     only = {p for p in args.only.split(",") if p}
     token = None
