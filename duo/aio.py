@@ -15,6 +15,7 @@ trio scheduler (bench/bridge.py; figures in docs/decisions.md).  The loop is uvl
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,6 +26,11 @@ import attrs
 import outcome
 import trio
 import uvloop
+
+log = logging.getLogger("duo.aio")
+
+# How long closing waits for asyncio tasks to end after they are cancelled.
+STOP_SECONDS = 10.0
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -113,7 +119,10 @@ async def _close(bridge: _Bridge) -> None:
         loop.stop()
 
     asyncio.run_coroutine_threadsafe(cancel_the_rest(), loop)
-    await trio.to_thread.run_sync(bridge.thread.join)
+    await trio.to_thread.run_sync(bridge.thread.join, STOP_SECONDS)
+    if bridge.thread.is_alive():  # a task that ignores cancellation: leave the daemon thread be
+        log.error("the asyncio loop did not stop within %s s", STOP_SECONDS)
+        return
     loop.close()
 
 
