@@ -20,6 +20,8 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 from quart_trio import QuartTrio
 
+from duo.workers import shared_port_bind
+
 app = QuartTrio("floor")
 
 
@@ -30,10 +32,9 @@ async def hello() -> dict[str, str]:
 
 async def main(port: int, reuse_port: bool) -> None:
     config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
+    # the same SO_REUSEPORT socket as the workers of duo serve --workers
+    config.bind = [shared_port_bind("127.0.0.1", port) if reuse_port else f"127.0.0.1:{port}"]
     config.accesslog = None
-    # hypercorn sets SO_REUSEPORT on the sockets it binds when it thinks it has workers
-    config.workers = 2 if reuse_port else 1
     shutdown = trio.Event()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(functools.partial(serve, app, config, shutdown_trigger=shutdown.wait))
