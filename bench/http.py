@@ -1,7 +1,7 @@
 """Requests/s, latency and server CPU per request of the HTTP API, against a running duo.
 
-    DUO_DISABLE_ACCOUNT_RATE_LIMIT=1 scripts/serve &        # the per-account limit is 12/s
-    .venv/bin/python bench/http.py [--url http://127.0.0.1:5000] [--seconds 10] [--floor]
+    DUO_DISABLE_ACCOUNT_RATE_LIMIT=1 scripts/serve --workers 2 &   # the per-account limit is 12/s
+    .venv/bin/python bench/http.py [--url http://127.0.0.1:5000] [--seconds 10] [--floor] [--pgdata DIR]
 
 The load comes from wrk (``wrk -t2 -c50``, a Lua script adds the Bearer header) when it
 is installed, so the client costs little of the two cores it shares with the server;
