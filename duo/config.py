@@ -86,6 +86,9 @@ class HttpConfig:
 class ChatConfig:
     ports: str = key("5443", "DUO_CHAT_PORTS", doc="chat WebSocket port or inclusive range, e.g. 5443-5447")
     host: str = key("0.0.0.0", "DUO_CHAT_HOST", doc="address the chat listeners bind")
+    notification_api_url: str = key(
+        "https://exp.host/--/api/v2/push/send", "DUO_NOTIFICATION_API_URL", doc="Expo push API (push/send) URL"
+    )
 
 
 @attrs.frozen
@@ -108,7 +111,12 @@ class SmtpConfig:
     port: int = key(587, "DUO_SMTP_PORT", doc="SMTP port")
     user: str = key("", "DUO_SMTP_USER", doc="SMTP login (empty = no login)")
     password: str = key("", "DUO_SMTP_PASS", doc="SMTP password")
-    tls: str = key("starttls", "DUO_SMTP_TLS", doc="starttls | ssl | none")
+    tls: str = key(
+        "auto",
+        "DUO_SMTP_TLS",
+        doc="auto (STARTTLS when offered) | starttls (required) | ssl (TLS from connect) | none",
+    )
+    ca_file: str = key("", "DUO_SMTP_CA_FILE", doc="PEM file of CAs trusted for SMTP TLS; empty = system CAs")
     sender: str = key("Duolicious <noreply-otp@duolicious.app>", "DUO_SMTP_SENDER", doc="From: of OTP mail")
 
 
@@ -314,10 +322,16 @@ def _check_proxies(config: Config) -> None:
         ipaddress.ip_network(cidr, strict=False)
 
 
+@_check("smtp.ca_file")
+def _check_ca_file(config: Config) -> None:
+    if config.smtp.ca_file and not Path(config.smtp.ca_file).is_file():
+        raise ValueError(f"no such file: {config.smtp.ca_file}")
+
+
 @_check("smtp.tls")
 def _check_tls(config: Config) -> None:
-    if config.smtp.tls not in ("starttls", "ssl", "none"):
-        raise ValueError(f"expected starttls, ssl or none, got {config.smtp.tls!r}")
+    if config.smtp.tls not in ("auto", "starttls", "ssl", "none"):
+        raise ValueError(f"expected auto, starttls, ssl or none, got {config.smtp.tls!r}")
 
 
 @_check("safety.email_domain_policy")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import pathlib
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -50,6 +51,7 @@ def mailer_settings(config: Config) -> MailerSettings:
         smtp_tls=smtp.tls,  # type: ignore[arg-type]
         sender=smtp.sender,
         mail_log=config.state_path / "mail.log",
+        smtp_ca_file=pathlib.Path(smtp.ca_file) if smtp.ca_file else None,
     )
 
 
