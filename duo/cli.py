@@ -45,6 +45,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from duo.supervisor import run
     from duo.workers import run_workers, worker_count
 
+    if args.workers is not None and args.workers < 1:
+        print(f"duo: --workers: expected a positive count, got {args.workers}", file=sys.stderr)
+        raise SystemExit(2)
     config = _config(args)
     _logging(config)
     workers = 1 if args.worker else worker_count(config, args.workers)

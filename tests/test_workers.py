@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 import trio
 
+from duo.cli import main
 from duo.config import load_config
 from duo.workers import chat_shares, port_text, worker_count
 from tests.test_e2e_process import free_port, serve_env, state_dir  # noqa: F401  (fixture)
@@ -37,6 +39,12 @@ def test_worker_count_defaults_to_one_in_dev_and_a_core_each_in_prod() -> None:
     assert worker_count(prod, None) == len(os.sched_getaffinity(0))
     assert worker_count(dev, 3) == 3
     assert worker_count(load_config(env={"DUO_HTTP_WORKERS": "2"}), None) == 2
+
+
+def test_a_worker_count_below_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--workers", "0"])
+    assert exit_.value.code == 2 and "--workers" in capsys.readouterr().err
 
 
 async def test_two_workers_share_the_port_and_drain_on_sigterm(state_dir: Path) -> None:  # noqa: F811
