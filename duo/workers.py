@@ -94,6 +94,8 @@ async def run_workers(config: Config, workers: int, config_path: Path | None) ->
     shares = chat_shares(config.chat_ports, workers)
     if not shares[-1]:
         log.warning("%d chat ports for %d workers: some workers serve HTTP only", len(config.chat_ports), workers)
+    if workers > 1 and not config.redis.url:
+        log.warning("no DUO_REDIS_URL: live chat traffic and online status stay within each worker")
     command = [sys.executable, "-m", "duo"]
     if config_path is not None:
         command += ["--config", str(config_path)]
