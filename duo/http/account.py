@@ -8,7 +8,6 @@ import struct
 import uuid
 from typing import Any
 
-import asyncpg
 from quart import Blueprint, Response
 
 from duo.erlang_term import UNDECODABLE, decode_term
@@ -19,6 +18,7 @@ from duo.ratelimit import DAILY_3
 from duo.search.filters import read_filters
 from duo.sessions import ONBOARDED
 from duo.sql.database import Connection
+from duo.sql.values import point_coordinates
 
 bp = Blueprint("account", __name__)
 
@@ -226,8 +226,9 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "\\x" + bytes(value).hex()
-    if isinstance(value, asyncpg.Point):
-        return ewkb_point(value.x, value.y)
+    point = point_coordinates(value)
+    if point is not None:
+        return ewkb_point(*point)
     if isinstance(value, list):
         return [jsonable(v) for v in value]
     return value

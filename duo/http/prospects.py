@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import trio
-from asyncpg.exceptions import QueryCanceledError
 from pydantic import field_validator
 from quart import Blueprint
 
@@ -17,7 +16,7 @@ from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError
 from duo.ratelimit import Limit, enforce
 from duo.sessions import ONBOARDED
-from duo.sql.database import Database
+from duo.sql.database import Database, QueryTimeout
 from duo.visibility import messaged, shown_to_strangers, skipped, visible_to
 
 bp = Blueprint("prospects", __name__)
@@ -136,7 +135,7 @@ async def reply_stats(db: Database, person_uuid: uuid.UUID) -> tuple[float | Non
         async with db.transaction() as conn:
             await conn.execute(f"SET LOCAL statement_timeout = {REPLY_STATS_TIMEOUT_MS}")
             row = await conn.fetchrow(REPLY_STATS_SQL, person_uuid)
-    except QueryCanceledError:
+    except QueryTimeout:
         return None, None
     assert row is not None
     return (
