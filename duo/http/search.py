@@ -14,7 +14,7 @@ from duo.search import cache, filters, side_effects
 from duo.search.ranking import rebuild_cache
 from duo.search.searcher import load_searcher
 from duo.sessions import ONBOARDED
-from duo.sql.database import QueryTimeout
+from duo.sql.database import QueryTimeout, limit_statement_time
 
 bp = Blueprint("search", __name__)
 
@@ -72,7 +72,7 @@ async def get_search(ctx: Ctx, query: SearchQuery) -> list[dict[str, Any]]:
         return await cache.read_page(ctx.svc.db, ctx.person_id, min(query.o, 1_000_000), query.n)
     try:
         async with ctx.svc.db.transaction() as conn:
-            await conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
+            await limit_statement_time(conn, STATEMENT_TIMEOUT)
             if club not in (None, side_effects.CLEAR_CLUB) and not await side_effects.club_exists(
                 conn, club
             ):

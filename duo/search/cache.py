@@ -13,9 +13,7 @@ from typing import Any
 from duo import person_view as pv
 from duo import visibility
 from duo.search.ranking import PROMOTE_VERIFIED_AT
-from duo.sql.database import Connection, Database
-
-Queryable = Database | Connection
+from duo.sql.database import Queryable
 
 _STILL_VISIBLE = f"{visibility.listed_for('$1', 'p')} AND {visibility.verification_ok('p')}"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from asyncpg import Record
 
-from duo.sql.database import Connection, Queryable
+from duo.sql.database import Connection, Queryable, limit_statement_time
 
 
 async def leave_club_counts(conn: Connection, person_id: int) -> None:
@@ -31,7 +31,7 @@ async def deactivate(conn: Connection, person_id: int) -> bool:
 async def lock_for_deletion(conn: Connection, person_id: int) -> Record | None:
     """The account's id, uuid and activation (row locked; the transaction gets the 30 s
     statement timeout a deletion may need); None if it is already gone."""
-    await conn.execute("SET LOCAL statement_timeout = '30s'")
+    await limit_statement_time(conn, "30s")
     return await conn.fetchrow("SELECT id, uuid, activated FROM person WHERE id = $1 FOR UPDATE", person_id)
 
 

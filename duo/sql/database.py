@@ -182,3 +182,9 @@ class Database:
 
 # What a query helper takes: the pool for one statement, or a connection in a transaction.
 Queryable = Database | Connection
+
+
+async def limit_statement_time(conn: Connection, timeout: str) -> None:
+    """Cap each statement of the transaction (``'10s'``, ``'1000ms'``); over it, the block
+    raises :class:`QueryTimeout` and everything is rolled back."""
+    await conn.execute(f"SET LOCAL statement_timeout = '{timeout}'")

@@ -162,3 +162,30 @@ async def create(
         now,
     )
     return person_id
+
+
+SUMMARY = """
+SELECT f.estimated_end_date,
+       (SELECT count_members FROM club WHERE name = $2) AS pending_count,
+       p.id, p.uuid, p.name, u.name AS units, p.has_gold, p.last_nag_time, p.sign_up_time,
+       p.count_answers,
+       (SELECT COALESCE(json_agg(json_build_object(
+                   'name', pc.club_name, 'count_members', -1,
+                   'search_preference', pc.club_name IS NOT DISTINCT FROM sp.club_name)
+                 ORDER BY pc.club_name), '[]'::json)
+        FROM person_club pc
+        LEFT JOIN search_preference_club sp ON sp.person_id = pc.person_id
+        WHERE pc.person_id = p.id) AS clubs
+FROM funding f
+LEFT JOIN person p ON p.id = $1
+LEFT JOIN unit u ON u.id = p.unit_id
+WHERE f.id = 1
+"""
+
+
+async def summary(db: Queryable, person_id: int | None, pending_club_name: str | None) -> Record:
+    """What the account summary shows: the funding end date, the pending club's member
+    count, and (null for a new user) the account's name, units, gold, nag times and clubs."""
+    row = await db.fetchrow(SUMMARY, person_id, pending_club_name)
+    assert row is not None
+    return row

@@ -10,7 +10,7 @@ from asyncpg import Record
 
 from duo import person_view as pv
 from duo import visibility
-from duo.sql.database import Connection, Database, Queryable, QueryTimeout
+from duo.sql.database import Connection, Database, Queryable, QueryTimeout, limit_statement_time
 from duo.sql.lookups import PERSON_LOOKUPS
 
 # Lookup attributes a profile shows; 'Unanswered' is shown as null.
@@ -102,7 +102,7 @@ async def reply_counts(db: Database, person: uuid.UUID, timeout_ms: int) -> Reco
     """Intros sent and received and how many got a reply; None if over ``timeout_ms``."""
     try:
         async with db.transaction() as conn:
-            await conn.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+            await limit_statement_time(conn, f"{timeout_ms}ms")
             row = await conn.fetchrow(REPLY_STATS_SQL, person)
     except QueryTimeout:
         return None
