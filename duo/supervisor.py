@@ -12,45 +12,22 @@ import functools
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
+from typing import Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 
-from duo import media_store
-from duo.actors.blocklist import BlockListHolder, keep_fresh
-from duo.actors.mailer import MailerSettings, mail_sender, start_mailer
-from duo.actors.media import start_media
-from duo.actors.persistence import start_persistence
-from duo.actors.runtime import open_supervisor
 from duo.aio import open_loop
 from duo.config import Config
 from duo.http.app import STATUS_AREAS, create_app
-from duo.ratelimit import Counter, MemoryCounter, RedisCounter
-from duo.redis_client import open_redis
 from duo.safety.checks import warm_up
-from duo.services import Services
+from duo.services import GRACE_SECONDS, Services, open_services
 from duo.sql import embedded
-from duo.sql.database import Database, DbSettings
+from duo.sql.database import DbSettings
 
 log = logging.getLogger("duo")
-
-GRACE_SECONDS = 10.0
-
-
-def mailer_settings(config: Config) -> MailerSettings:
-    smtp = config.smtp
-    return MailerSettings(
-        smtp_host=smtp.host or None,
-        smtp_port=smtp.port,
-        smtp_user=smtp.user or None,
-        smtp_pass=smtp.password or None,
-        smtp_tls=smtp.tls,  # type: ignore[arg-type]
-        sender=smtp.sender,
-        mail_log=config.state_path / "mail.log",
-    )
-
 
 @asynccontextmanager
 async def open_database(config: Config) -> AsyncIterator[DbSettings]:
@@ -85,6 +62,12 @@ def hypercorn_config(host: str, port: int, config: Config) -> HypercornConfig:
     return hc
 
 
+def http_app(svc: Services, *, status_only: bool = False) -> Any:
+    """The ASGI app serving ``svc`` (the status page alone for the status port): the one
+    place outside duo/http that builds it, for the listeners and the in-process seeding."""
+    return create_app(svc, STATUS_AREAS) if status_only else create_app(svc)
+
+
 async def serve_http(
     svc: Services,
     shutdown: trio.Event,
@@ -93,9 +76,9 @@ async def serve_http(
 ) -> None:
     """Serve the API (and the optional status port) until ``shutdown`` is set."""
     config = svc.config
-    apps = [(config.http.port, create_app(svc))]
+    apps = [(config.http.port, http_app(svc))]
     if config.http.status_port:
-        apps.append((config.http.status_port, create_app(svc, STATUS_AREAS)))
+        apps.append((config.http.status_port, http_app(svc, status_only=True)))
     binds: list[str] = []
     async with trio.open_nursery() as nursery:
         for port, app in apps:
@@ -119,36 +102,7 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
         # compiling the word lists takes seconds: do it while the database starts
         filters_ready = trio.Event()
         root.start_soon(_warm_up_filters, filters_ready)
-        db = Database(db_settings)
-        async with open_supervisor(grace=GRACE_SECONDS) as supervisor, AsyncExitStack() as exits:
-            await start_persistence(supervisor, db)
-            mailer = await start_mailer(supervisor, mailer_settings(config))
-            media = await start_media(supervisor)
-
-            blocklist = BlockListHolder()
-            if config.safety.ip_blocklist_urls:
-                await root.start(
-                    functools.partial(
-                        keep_fresh,
-                        blocklist,
-                        config.safety.ip_blocklist_urls,
-                        config.state_path / "firehol",
-                        config.safety.ip_blocklist_refresh_seconds,
-                        download=config.env == "prod",
-                    )
-                )
-            counter: Counter = MemoryCounter()
-            if config.redis.url:
-                counter = RedisCounter(await exits.enter_async_context(open_redis(config.redis.url)))
-            svc = Services(
-                config=config,
-                db=db,
-                counter=counter,
-                storage=media_store.from_config(config),
-                send_mail=mail_sender(mailer),
-                media=media,
-                ip_blocked=blocklist.blocked,
-            )
+        async with open_services(config, db_settings) as svc:
             await filters_ready.wait()
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:

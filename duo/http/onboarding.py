@@ -47,7 +47,7 @@ class SearchLocationsQuery(Body):
 @endpoint(auth=ANY_SESSION, query=SearchLocationsQuery)
 async def search_locations(ctx: Ctx, query: SearchLocationsQuery) -> list[str]:
     """Autocomplete place names: same first letter, nearest by trigram distance."""
-    return await locations.index_for(ctx.svc.db).search(query.q)
+    return await ctx.svc.locations.search(query.q)
 
 
 class OnboardeeInfoBody(Body):

@@ -4,45 +4,18 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from pydantic import Field
-from quart import Blueprint, current_app
+from quart import Blueprint
 
 from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError
-from duo.services import Services
 from duo.sql import public as public_sql
 
 bp = Blueprint("public", __name__)
 
 NOTIFICATION_TYPES = {"Intros": (True, False), "Chats": (False, True), "Every": (True, True)}
-
-
-class MinuteCache:
-    """Answers remembered per (endpoint, arguments) for the current UTC minute.
-
-    Counts may be up to a minute old (§8.2); older buckets are dropped on the next store.
-    """
-
-    def __init__(self) -> None:
-        self._values: dict[tuple[Hashable, ...], Any] = {}
-
-    async def get(self, svc: Services, key: tuple[Hashable, ...], compute: Callable[[], Awaitable[Any]]) -> Any:
-        bucket = int(svc.now().timestamp() // 60)
-        full_key = (*key, bucket)
-        if full_key not in self._values:
-            value = await compute()
-            self._values = {k: v for k, v in self._values.items() if k[-1] == bucket}
-            self._values[full_key] = value
-        return self._values[full_key]
-
-
-def _cache() -> MinuteCache:
-    """One cache per running app (that is, per process)."""
-    cache: MinuteCache = current_app.config.setdefault("DUO_MINUTE_CACHE", MinuteCache())
-    return cache
 
 
 class StatsQuery(Body):
@@ -59,7 +32,7 @@ async def stats(ctx: Ctx, query: StatsQuery) -> dict[str, Any]:
             return await public_sql.active_users(ctx.svc.db)
         return await public_sql.club_members(ctx.svc.db, query.club_name)
 
-    return {"num_active_users": await _cache().get(ctx.svc, ("stats", query.club_name), count)}
+    return {"num_active_users": await ctx.svc.minute_cache.get(ctx.svc.now(), ("stats", query.club_name), count)}
 
 
 @bp.get("/gender-stats")
@@ -71,7 +44,7 @@ async def gender_stats(ctx: Ctx) -> dict[str, Any]:
     """
 
     compute = functools.partial(public_sql.gender_stats, ctx.svc.db)
-    result: dict[str, Any] = await _cache().get(ctx.svc, ("gender-stats",), compute)
+    result: dict[str, Any] = await ctx.svc.minute_cache.get(ctx.svc.now(), ("gender-stats",), compute)
     return result
 
 
