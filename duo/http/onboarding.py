@@ -112,7 +112,7 @@ async def _store_photo(ctx: Ctx, upload: PhotoUpload) -> None:
     photo = await process_photo_upload(ctx.svc, upload)
     async with stored_photo(ctx.svc, photo) as media_id, ctx.svc.db.transaction() as conn:
         await onboardees.ensure(conn, ctx.me.email)
-        replaced = await photo_sql.lock_onboardee_photo(conn, ctx.me.email, upload.position)
+        replaced = await photo_sql.lock_at(conn, "onboardee_photo", ctx.me.email, upload.position)
         await photo_sql.put_onboardee_photo(
             conn, ctx.me.email, upload.position, media_id, photo.blurhash, photo.extra_exts, photo.hash
         )
@@ -139,7 +139,7 @@ class DeleteOnboardeeInfoBody(Body):
 async def delete_onboardee_info(ctx: Ctx, body: DeleteOnboardeeInfoBody) -> None:
     """Remove onboarding photos; their objects are queued for deletion."""
     async with ctx.svc.db.transaction() as conn:
-        removed = await photo_sql.delete_onboardee_photos(conn, ctx.me.email, body.files)
+        removed = await photo_sql.delete_at(conn, "onboardee_photo", ctx.me.email, body.files)
         await photo_sql.queue_deletion(conn, "undeleted_photo", removed)
 
 

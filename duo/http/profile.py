@@ -255,7 +255,7 @@ async def _store_photo(ctx: Ctx, upload: PhotoUpload) -> None:
     photo = await process_photo_upload(ctx.svc, upload)
     person_id = ctx.person_id
     async with stored_photo(ctx.svc, photo) as media_id, ctx.svc.db.transaction() as conn:
-        replaced = await photo_sql.lock_photo(conn, person_id, upload.position)
+        replaced = await photo_sql.lock_at(conn, "photo", person_id, upload.position)
         await photo_sql.put_photo(
             conn, person_id, upload.position, media_id, photo.blurhash, photo.extra_exts, photo.hash
         )
@@ -280,7 +280,7 @@ async def _store_audio(ctx: Ctx, upload: AudioUpload) -> None:
     aac = await process_audio_upload(ctx.svc, upload)
     person_id = ctx.person_id
     async with stored_audio(ctx.svc, aac) as media_id, ctx.svc.db.transaction() as conn:
-        replaced = await photo_sql.lock_audio(conn, person_id, VOICE_BIO_POSITION)
+        replaced = await photo_sql.lock_at(conn, "audio", person_id, VOICE_BIO_POSITION)
         await photo_sql.put_audio(conn, person_id, VOICE_BIO_POSITION, media_id)
         if replaced:
             await photo_sql.queue_deletion(conn, "undeleted_audio", [replaced])
@@ -325,7 +325,7 @@ async def delete_profile_info(ctx: Ctx, body: DeleteProfileInfoBody) -> None:
     person_id = ctx.person_id
     async with ctx.svc.db.transaction() as conn:
         if body.files:
-            removed = await photo_sql.delete_photos(conn, person_id, body.files)
+            removed = await photo_sql.delete_at(conn, "photo", person_id, body.files)
             await photo_sql.queue_deletion(conn, "undeleted_photo", removed)
             await reset_last_event(conn, person_id, data_key="added_photo_uuid", data_values=removed)
             await recompute_verification_level(conn, person_id)

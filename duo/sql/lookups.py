@@ -29,6 +29,14 @@ PERSON_LOOKUPS = {
 }
 
 
+# The lookup attributes a profile shows and a search filters by, each with a
+# ``search_preference_<name>`` table of the accepted ids.
+ATTRIBUTES = (
+    "orientation", "ethnicity", "looking_for", "smoking", "drinking", "drugs", "long_distance",
+    "relationship_status", "has_kids", "wants_kids", "exercise", "religion", "star_sign",
+)
+
+
 async def id_of(db: Queryable, table: str, name: str) -> int | None:
     """The id of a name in a lookup table (a name from :data:`PERSON_LOOKUPS`), or None."""
     value_id: int | None = await db.fetchval(f"SELECT id FROM {table} WHERE name = $1", name)

@@ -26,6 +26,29 @@ async def is_banned_hash(db: Queryable, photo_hash: str) -> bool:
     return bool(await db.fetchval("SELECT 1 FROM banned_photo_hash WHERE hash = $1", photo_hash))
 
 
+# Tables of media at positions, and the column naming their owner.
+MediaTable = Literal["photo", "onboardee_photo", "audio"]
+_OWNER = {"photo": "person_id", "onboardee_photo": "email", "audio": "person_id"}
+
+
+async def lock_at(conn: Connection, table: MediaTable, owner: int | str, position: int) -> str | None:
+    """The media id at a position (row locked), or None."""
+    media_id: str | None = await conn.fetchval(
+        f"SELECT uuid FROM {table} WHERE {_OWNER[table]} = $1 AND position = $2 FOR UPDATE", owner, position
+    )
+    return media_id
+
+
+async def delete_at(conn: Connection, table: MediaTable, owner: int | str, positions: list[int]) -> list[str]:
+    """Remove the media at positions; answers their media ids."""
+    rows = await conn.fetch(
+        f"DELETE FROM {table} WHERE {_OWNER[table]} = $1 AND position = ANY($2::smallint[]) RETURNING uuid",
+        owner,
+        positions,
+    )
+    return [r["uuid"] for r in rows]
+
+
 # -- onboarding photos -------------------------------------------------------------------
 async def queue_onboardee_photos(conn: Connection, email: str) -> None:
     """A restarted onboarding discards its photos: queue their objects (README decision)."""
@@ -34,16 +57,6 @@ async def queue_onboardee_photos(conn: Connection, email: str) -> None:
            ON CONFLICT DO NOTHING""",
         email,
     )
-
-
-async def lock_onboardee_photo(conn: Connection, email: str, position: int) -> str | None:
-    """The media id at a position (row locked), or None."""
-    media_id: str | None = await conn.fetchval(
-        "SELECT uuid FROM onboardee_photo WHERE email = $1 AND position = $2 FOR UPDATE",
-        email,
-        position,
-    )
-    return media_id
 
 
 async def put_onboardee_photo(
@@ -62,16 +75,6 @@ async def put_onboardee_photo(
         extra_exts,
         photo_hash,
     )
-
-
-async def delete_onboardee_photos(conn: Connection, email: str, positions: list[int]) -> list[str]:
-    """Remove photos at positions; answers their media ids."""
-    rows = await conn.fetch(
-        "DELETE FROM onboardee_photo WHERE email = $1 AND position = ANY($2::smallint[]) RETURNING uuid",
-        email,
-        positions,
-    )
-    return [r["uuid"] for r in rows]
 
 
 async def onboardee_has_photos(conn: Connection, email: str) -> bool:
@@ -95,14 +98,6 @@ async def photos_of(conn: Connection, person_id: int) -> list[Record]:
         "SELECT position, uuid, blurhash, extra_exts, verified FROM photo WHERE person_id = $1 ORDER BY position",
         person_id,
     )
-
-
-async def lock_photo(conn: Connection, person_id: int, position: int) -> str | None:
-    """The media id at a position (row locked), or None."""
-    media_id: str | None = await conn.fetchval(
-        "SELECT uuid FROM photo WHERE person_id = $1 AND position = $2 FOR UPDATE", person_id, position
-    )
-    return media_id
 
 
 async def put_photo(
@@ -143,25 +138,7 @@ async def move_photos(conn: Connection, person_id: int, sources: list[int], targ
     await conn.execute("UPDATE photo SET position = -position WHERE person_id = $1 AND position < 0", person_id)
 
 
-async def delete_photos(conn: Connection, person_id: int, positions: list[int]) -> list[str]:
-    """Remove photos at positions; answers their media ids."""
-    rows = await conn.fetch(
-        "DELETE FROM photo WHERE person_id = $1 AND position = ANY($2::smallint[]) RETURNING uuid",
-        person_id,
-        positions,
-    )
-    return [r["uuid"] for r in rows]
-
-
 # -- audio -------------------------------------------------------------------------------
-async def lock_audio(conn: Connection, person_id: int, position: int) -> str | None:
-    """The media id at a position (row locked), or None."""
-    media_id: str | None = await conn.fetchval(
-        "SELECT uuid FROM audio WHERE person_id = $1 AND position = $2 FOR UPDATE", person_id, position
-    )
-    return media_id
-
-
 async def put_audio(conn: Connection, person_id: int, position: int, media_id: str) -> None:
     await conn.execute(
         """INSERT INTO audio (person_id, position, uuid) VALUES ($1, $2, $3)

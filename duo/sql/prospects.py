@@ -11,19 +11,14 @@ from asyncpg import Record
 from duo import person_view as pv
 from duo import visibility
 from duo.sql.database import Connection, Database, Queryable, QueryTimeout, limit_statement_time
-from duo.sql.lookups import PERSON_LOOKUPS
-
-# Lookup attributes a profile shows; 'Unanswered' is shown as null.
-SHOWN_LOOKUPS = (
-    "orientation", "ethnicity", "looking_for", "smoking", "drinking", "drugs", "long_distance",
-    "relationship_status", "has_kids", "wants_kids", "exercise", "religion", "star_sign",
-)
+from duo.sql.lookups import ATTRIBUTES, PERSON_LOOKUPS
 
 # -- §7.1 prospect profile -----------------------------------------------------------------
 
+# The lookup attributes by name; 'Unanswered' is shown as null.
 _LOOKUP_COLUMNS = ",\n".join(
     f"NULLIF((SELECT name FROM {table} WHERE id = p.{column}), 'Unanswered') AS {key}"
-    for key, (table, column) in ((key, PERSON_LOOKUPS[key]) for key in SHOWN_LOOKUPS)
+    for key, (table, column) in ((key, PERSON_LOOKUPS[key]) for key in ATTRIBUTES)
 )
 
 PROFILE_SQL = f"""
