@@ -122,6 +122,29 @@ def cmd_user_create(args: argparse.Namespace) -> None:
         raise SystemExit(1) from None
 
 
+def cmd_jobs(args: argparse.Namespace) -> None:
+    import attrs
+
+    from duo.aio import open_loop
+    from duo.jobs.report import print_jobs
+    from duo.sql import embedded
+    from duo.supervisor import open_database
+
+    config = _config(args)
+
+    async def main() -> None:
+        try:
+            async with open_database(config) as settings, open_loop():
+                await print_jobs(settings)
+        except embedded.StateDirInUse:
+            # the embedded server belongs to a running `duo serve`: read from it, leave it running
+            server = await embedded.start(config.state_path / "postgres")
+            async with open_loop():
+                await print_jobs(attrs.evolve(server, database=config.database.name))
+
+    _run_or_exit(main)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="duo",
@@ -135,6 +158,9 @@ def parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="create the database if needed, apply the schema and reference data, exit")
     mig.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML config file")
     mig.set_defaults(func=cmd_migrate)
+    jobs = sub.add_parser("jobs", help="list the scheduled jobs: schedule, last run, last result, leader")
+    jobs.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML config file")
+    jobs.set_defaults(func=cmd_jobs)
     pop = sub.add_parser("populate", help="add N synthetic onboarded people (benchmarks; see duo.seeding.population)")
     pop.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML config file")
     pop.add_argument("--users", type=int, required=True, help="how many people to add")

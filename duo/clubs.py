@@ -79,6 +79,45 @@ async def leave(conn: Connection, person_id: int, name: str) -> None:
         )
 
 
+async def uncount_member(conn: Connection, person_id: int) -> None:
+    """An activated member stops counting in each of their clubs (never below zero)."""
+    await conn.execute(
+        """UPDATE club SET count_members = GREATEST(count_members - 1, 0)
+           WHERE name IN (SELECT club_name FROM person_club WHERE person_id = $1)""",
+        person_id,
+    )
+
+
+async def trim_to_quota(conn: Connection, person_ids: list[int]) -> None:
+    """Drop the memberships beyond each person's quota (100 with gold, else 50).
+
+    Clubs are kept in order of (member count, name), so the smallest clubs stay; a dropped
+    membership of an activated member lowers that club's count once.
+    """
+    await conn.execute(
+        """WITH ranked AS (
+               SELECT pc.person_id, pc.club_name,
+                      row_number() OVER (PARTITION BY pc.person_id ORDER BY c.count_members, c.name) AS rank,
+                      CASE WHEN p.has_gold THEN $2::int ELSE $3::int END AS quota
+               FROM person_club pc
+               JOIN club c ON c.name = pc.club_name
+               JOIN person p ON p.id = pc.person_id
+               WHERE pc.person_id = ANY($1::int[])
+           ), dropped AS (
+               DELETE FROM person_club pc USING ranked r
+               WHERE r.rank > r.quota AND pc.person_id = r.person_id AND pc.club_name = r.club_name
+               RETURNING pc.club_name, pc.activated
+           ), lost AS (
+               SELECT club_name, count(*) AS members FROM dropped WHERE activated GROUP BY club_name
+           )
+           UPDATE club SET count_members = GREATEST(club.count_members - lost.members, 0)
+           FROM lost WHERE club.name = lost.club_name""",
+        person_ids,
+        GOLD_QUOTA,
+        QUOTA,
+    )
+
+
 # -- club search (http-api-social §12.1-12.2, matching.md §13) ---------------------------
 
 SUGGESTIONS = 20

@@ -78,6 +78,9 @@ class HttpConfig:
 class ChatConfig:
     ports: str = key("5443", "DUO_CHAT_PORTS", doc="chat WebSocket port or inclusive range, e.g. 5443-5447")
     host: str = key("0.0.0.0", "DUO_CHAT_HOST", doc="address the chat listeners bind")
+    notification_api_url: str = key(
+        "https://exp.host/--/api/v2/push/send", "DUO_NOTIFICATION_API_URL", doc="Expo push API (push/send) URL"
+    )
 
 
 @attrs.frozen
@@ -100,7 +103,12 @@ class SmtpConfig:
     port: int = key(587, "DUO_SMTP_PORT", doc="SMTP port")
     user: str = key("", "DUO_SMTP_USER", doc="SMTP login (empty = no login)")
     password: str = key("", "DUO_SMTP_PASS", doc="SMTP password")
-    tls: str = key("starttls", "DUO_SMTP_TLS", doc="starttls | ssl | none")
+    tls: str = key(
+        "auto",
+        "DUO_SMTP_TLS",
+        doc="auto (STARTTLS when offered) | starttls (required) | ssl (TLS from connect) | none",
+    )
+    ca_file: str = key("", "DUO_SMTP_CA_FILE", doc="PEM file of CAs trusted for SMTP TLS; empty = system CAs")
     sender: str = key("Duolicious <noreply-otp@duolicious.app>", "DUO_SMTP_SENDER", doc="From: of OTP mail")
 
 
@@ -147,6 +155,8 @@ class OpenAiConfig:
     api_key: str = key("", "OPENAI_API_KEY", doc="OpenAI key for selfie verification; empty = off")
     base_url: str = key("", "OPENAI_BASE_URL", doc="OpenAI API base URL override")
     nsfw_model: str = key("", "DUO_NSFW_MODEL", doc="ONNX model file for NSFW scoring; empty = job off")
+    model: str = key("gpt-4.1-2025-04-14", "DUO_OPENAI_MODEL", doc="chat model that checks verification selfies")
+    timeout_seconds: int = key(45, "DUO_OPENAI_TIMEOUT_SECONDS", doc="give up on one verification answer after, s")
 
 
 @attrs.frozen
@@ -165,6 +175,19 @@ class CronConfig:
     profile_reporter_poll_seconds: int = key(600, "DUO_CRON_PROFILE_REPORTER_POLL_SECONDS", doc="poll, s")
     check_photos_poll_seconds: int = key(1, "DUO_CRON_CHECK_PHOTOS_POLL_SECONDS", doc="poll, s")
     check_photos_dry_run: bool = key(True, "DUO_CRON_CHECK_PHOTOS_DRY_RUN", doc="dry run")
+    verification_requeue_seconds: int = key(
+        300, "DUO_CRON_VERIFICATION_REQUEUE_SECONDS", doc="a verification job running this long is queued again, s"
+    )
+    leader_poll_seconds: int = key(
+        5, "DUO_CRON_LEADER_POLL_SECONDS", doc="how often a process that is not the job leader tries to become it, s"
+    )
+    enabled: bool = key(True, "DUO_CRON_ENABLED", doc="run the scheduled jobs in this process (one leader at a time)")
+    verification_image_base_url: str = key(
+        "", "DUO_VERIFICATION_IMAGE_BASE_URL", doc="development: fetch <base>/450-<uuid>.jpg and send images inline"
+    )
+    verification_mock_response_file: str = key(
+        "", "DUO_VERIFICATION_MOCK_RESPONSE_FILE", doc="development: this file's content replaces the model's answer"
+    )
 
 
 @attrs.frozen
@@ -241,7 +264,10 @@ def _coerce(name: str, kind: Any, value: Any, from_env: bool) -> Any:
     raise AssertionError(f"unsupported config type {kind}")
 
 
-_BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+_BOOL_WORDS = {
+    "1": True, "true": True, "t": True, "yes": True, "on": True,
+    "0": False, "false": False, "f": False, "no": False, "off": False,
+}
 
 
 def _build(cls: type[T], table: Mapping[str, Any], env: Mapping[str, str], prefix: str) -> T:
@@ -300,10 +326,16 @@ def _check_proxies(config: Config) -> None:
         ipaddress.ip_network(cidr, strict=False)
 
 
+@_check("smtp.ca_file")
+def _check_ca_file(config: Config) -> None:
+    if config.smtp.ca_file and not Path(config.smtp.ca_file).is_file():
+        raise ValueError(f"no such file: {config.smtp.ca_file}")
+
+
 @_check("smtp.tls")
 def _check_tls(config: Config) -> None:
-    if config.smtp.tls not in ("starttls", "ssl", "none"):
-        raise ValueError(f"expected starttls, ssl or none, got {config.smtp.tls!r}")
+    if config.smtp.tls not in ("auto", "starttls", "ssl", "none"):
+        raise ValueError(f"expected auto, starttls, ssl or none, got {config.smtp.tls!r}")
 
 
 @_check("safety.email_domain_policy")

@@ -1,8 +1,9 @@
 """Erlang's external term format: how the chat archive (``mam_message.message``) stores stanzas.
 
-One decoder for every reader of the archive (the data export, report e-mails): atoms and
-binaries become strings (binaries as UTF-8), tuples and lists arrays, maps objects;
-compressed terms are inflated first.
+One decoder for every reader of the archive (the data export, report e-mails, chat
+history): atoms and binaries become strings (binaries as UTF-8), tuples and lists arrays,
+maps objects; compressed terms are inflated first. One encoder for the chat service, which
+writes the archive.
 """
 
 from __future__ import annotations
@@ -92,3 +93,36 @@ def _text(data: bytes, i: int, size: int) -> str:
     if len(raw) != size:
         raise ValueError("truncated term")
     return raw.decode("utf-8", errors="replace")
+
+
+class Atom(str):
+    """A string to be encoded as an atom rather than a binary."""
+
+
+def encode_term(value: Atom | str | tuple[Any, ...] | list[Any]) -> bytes:
+    """Encode atoms, strings (as UTF-8 binaries), tuples and lists in the narrow form the
+    chat archive writes (ATOM_EXT, BINARY_EXT, SMALL_TUPLE_EXT, LIST_EXT/NIL_EXT)."""
+    out = bytearray(b"\x83")
+    _encode(value, out)
+    return bytes(out)
+
+
+def _encode(value: Any, out: bytearray) -> None:
+    if isinstance(value, Atom):
+        raw = value.encode()
+        out += struct.pack(">BH", 100, len(raw)) + raw
+    elif isinstance(value, str):
+        raw = value.encode()
+        out += struct.pack(">BI", 109, len(raw)) + raw
+    elif isinstance(value, tuple):
+        out += struct.pack(">BB", 104, len(value))
+        for item in value:
+            _encode(item, out)
+    elif isinstance(value, list):
+        if value:
+            out += struct.pack(">BI", 108, len(value))
+            for item in value:
+                _encode(item, out)
+        out.append(106)
+    else:
+        raise TypeError(f"cannot encode {type(value).__name__} as a term")

@@ -107,6 +107,36 @@ async def _last_messages(conn: Connection, reporter_id: int, accused_uuid: str,
     return messages
 
 
+async def skip(conn: Connection, subject_id: int, object_id: int, reason: str | None,
+               now: dt.datetime) -> None:
+    """Skip (block) ``object_id`` for ``subject_id``, as a report when there is a reason.
+
+    README: reporting someone already skipped still marks the skip as a report. Cached
+    search results of each for the other go, so neither shows up in the other's pages.
+    """
+    await conn.execute(
+        """INSERT INTO skipped (subject_person_id, object_person_id, reported, report_reason, created_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (subject_person_id, object_person_id) DO UPDATE
+           SET reported = TRUE, report_reason = EXCLUDED.report_reason,
+               created_at = CASE WHEN skipped.reported THEN skipped.created_at
+                                 ELSE EXCLUDED.created_at END
+           WHERE EXCLUDED.reported""",
+        subject_id,
+        object_id,
+        reason is not None,
+        reason or "",
+        now,
+    )
+    await conn.execute(
+        """DELETE FROM search_cache
+           WHERE (searcher_person_id = $1 AND prospect_person_id = $2)
+              OR (searcher_person_id = $2 AND prospect_person_id = $1)""",
+        subject_id,
+        object_id,
+    )
+
+
 async def lodge(conn: Connection, svc: Services, reporter_id: int, accused_id: int,
                 reason: str) -> Mail | None:
     """Create the admin tokens and compose the report e-mail (None: no moderator address)."""

@@ -12,22 +12,26 @@ import functools
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 
+from duo.actors.runtime import open_supervisor
+from duo.actors.scheduler import start_scheduler, status_reader
 from duo.aio import open_loop
 from duo.config import Config
 from duo.http.app import STATUS_AREAS, create_app
+from duo.jobs.registry import scheduled_jobs
 from duo.safety.checks import warm_up
-from duo.services import GRACE_SECONDS, Services, open_services
+from duo.services import GRACE_SECONDS, Services, start_services
 from duo.sql import embedded
 from duo.sql.database import DbSettings
 
 log = logging.getLogger("duo")
+
 
 @asynccontextmanager
 async def open_database(config: Config) -> AsyncIterator[DbSettings]:
@@ -102,8 +106,12 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
         # compiling the word lists takes seconds: do it while the database starts
         filters_ready = trio.Event()
         root.start_soon(_warm_up_filters, filters_ready)
-        async with open_services(config, db_settings) as svc:
+        async with open_supervisor(grace=GRACE_SECONDS) as supervisor, AsyncExitStack() as exits:
+            svc = await start_services(supervisor, exits, config, db_settings)
             await filters_ready.wait()
+            if config.cron.enabled:
+                scheduler, _ = await start_scheduler(supervisor, svc, scheduled_jobs(config))
+                svc.jobs_status = status_reader(scheduler)
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_wait_for_signal, shutdown)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import pathlib
+import ssl
 from collections.abc import Sequence
 
 import pytest
@@ -17,14 +18,14 @@ import trio
 from duo.actors import mailer as mailer_module
 from duo.actors.mailer import (
     LOGO_URL,
+    Attempt,
     Mail,
     MailerSettings,
-    SendResult,
     otp_mail,
     start_mailer,
 )
 from duo.actors.runtime import RestartPolicy, open_supervisor
-from tests.plugins.smtp import SmtpServer
+from tests.plugins.smtp import SmtpServer, TlsOffer, serve_smtp
 
 SENDER = "Duolicious <noreply-otp@duolicious.app>"
 QUICK = RestartPolicy(max_restarts=3, window_seconds=60, backoff_initial=0.01, backoff_max=0.01)
@@ -109,7 +110,7 @@ async def test_retries_while_the_server_is_unreachable(
     refused = trio.Event()
     calls = 0
 
-    def first_to_a_dead_port(settings: MailerSettings, mails: Sequence[Mail]) -> list[SendResult]:
+    def first_to_a_dead_port(settings: MailerSettings, mails: Sequence[Mail]) -> list[Attempt]:
         nonlocal calls
         calls += 1
         if calls == 1:  # nobody listens on port 1: connection refused
@@ -154,7 +155,53 @@ async def test_gives_up_after_max_attempts(
             ref.cast(mail("frank@duo.test"))
             assert await ref.stop(grace=5) is True  # drained: the mail was given up
     assert smtp_server.attempts == 3 and smtp_server.messages == []
-    assert any("giving up" in r.getMessage() for r in caplog.records)
+    failures = [r.getMessage() for r in caplog.records if "frank@duo.test" in r.getMessage()]
+    # once when it first failed, once when given up - not once per retry
+    assert len(failures) == 2, failures
+    assert "not sent yet" in failures[0] and "451" in failures[0]
+    assert "giving up" in failures[1] and "451" in failures[1]
+
+
+@pytest.mark.parametrize(
+    ("offer", "mode", "encrypted"),
+    [
+        ("none", "auto", False),  # a plain relay still gets the mail
+        ("starttls", "auto", True),  # upgraded because it was offered
+        ("starttls", "starttls", True),
+        ("starttls", "none", False),  # never upgrades
+        ("ssl", "ssl", True),
+    ],
+)
+async def test_tls_modes(
+    offer: TlsOffer,
+    mode: str,
+    encrypted: bool,
+    smtp_ca: tuple[pathlib.Path, ssl.SSLContext],
+    tmp_path: pathlib.Path,
+) -> None:
+    ca_file, server_context = smtp_ca
+    with trio.fail_after(10):
+        async with serve_smtp(offer, server_context) as server, open_supervisor() as sup:
+            settings = smtp_settings(server, tmp_path, smtp_tls=mode, smtp_ca_file=ca_file)
+            ref = await start_mailer(sup, settings)
+            ref.cast(otp_mail("grace@duo.test", "314159"))
+            await server.wait_for(1)
+    assert recipients(server) == ["grace@duo.test"]
+    assert server.encrypted == [encrypted]
+
+
+async def test_untrusted_certificate_is_not_sent_to(
+    smtp_ca: tuple[pathlib.Path, ssl.SSLContext], tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, server_context = smtp_ca
+    with trio.fail_after(10):
+        async with serve_smtp("starttls", server_context) as server, open_supervisor() as sup:
+            settings = smtp_settings(server, tmp_path, smtp_tls="auto", max_attempts=2)  # system CAs
+            ref = await start_mailer(sup, settings)
+            ref.cast(mail("heidi@duo.test"))
+            assert await ref.stop(grace=5) is True
+    assert server.messages == []
+    assert any("CERTIFICATE_VERIFY_FAILED" in r.getMessage() for r in caplog.records)
 
 
 async def test_required_starttls_not_offered_is_not_sent_in_clear(
@@ -219,7 +266,7 @@ async def test_a_crash_loses_no_queued_mail(
 
     crashing = trio.Event()
 
-    def crash_once(settings: MailerSettings, mails: Sequence[Mail]) -> list[SendResult]:
+    def crash_once(settings: MailerSettings, mails: Sequence[Mail]) -> list[Attempt]:
         batches.append([m.to for m in mails])
         if len(batches) == 1:
             trio.from_thread.run_sync(crashing.set)

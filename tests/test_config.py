@@ -12,6 +12,7 @@ def test_defaults_are_embedded() -> None:
     config = load_config(env={})
     assert config.env == "dev" and config.database.host == "" and config.storage.bucket_name == ""
     assert config.http.port == 5000 and config.chat_ports == [5443]
+    assert config.smtp.tls == "auto"  # STARTTLS when the relay offers it, plain otherwise
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
@@ -38,6 +39,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ("", {"DUO_ENV": "staging"}, "env"),
         ("", {"DUO_CRON_EMAIL_DRY_RUN": "x", "DUO_CRON_PHOTO_CLEANER_DRY_RUN": "maybe"}, "cron.photo_cleaner_dry_run"),
         ("", {"DUO_TRUSTED_PROXIES": "10.0.0.0/33"}, "http.trusted_proxies"),
+        ("", {"DUO_SMTP_TLS": "tls"}, "smtp.tls"),
+        ("", {"DUO_SMTP_CA_FILE": "/nonexistent/ca.pem"}, "smtp.ca_file"),
         ("[http\n", {}, "not valid TOML"),
     ],
 )

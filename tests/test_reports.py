@@ -8,14 +8,13 @@ import attrs
 import trio
 import yaml
 
-from duo.actors.mailer import Mail, MailerSettings, start_mailer
-from duo.actors.runtime import open_supervisor
+from duo.actors.mailer import Mail
 from duo.reports import archived_body
 from duo.services import Services
 from tests.factories import User, onboarded_user
 from tests.plugins import app as app_plugin
 from tests.plugins.app import serve
-from tests.plugins.smtp import SmtpServer
+from tests.plugins.smtp import SmtpServer, smtp_mail
 
 MODERATOR = "moderator@duo-mods.org"
 
@@ -68,18 +67,7 @@ def test_archived_body_decodes_the_stored_stanza() -> None:
 async def test_report_is_mailed_to_the_moderator(svc: Services, smtp_server: SmtpServer, tmp_path: pathlib.Path) -> None:
     with trio.fail_after(60):
         config = app_plugin.test_config(tmp_path, DUO_REPORT_EMAIL=MODERATOR)
-        settings = MailerSettings(
-            smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_user=None, smtp_pass=None, smtp_tls="none",
-            sender="Duolicious <noreply@duolicious.app>", mail_log=tmp_path / "mail.log", retry_initial=0.01,
-            smtp_timeout=5.0,
-        )
-        async with open_supervisor() as supervisor:
-            mailer = await start_mailer(supervisor, settings)
-
-            async def send_mail(mail: Mail) -> None:
-                mailer.cast(mail)
-
-            live = attrs.evolve(svc, config=config, send_mail=send_mail)
+        async with smtp_mail(attrs.evolve(svc, config=config), smtp_server, tmp_path) as live:
             ana = await onboarded_user(svc, "Ana", clubs=["hiking"])
             bo = await onboarded_user(svc, "Bø", gender="Man", about="Hi <b>there</b>", occupation="Nurse")
             photos = []

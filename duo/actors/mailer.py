@@ -38,7 +38,9 @@ from duo.actors.runtime import (
 
 log = logging.getLogger("duo.actors.mailer")
 
-SmtpTls = Literal["starttls", "ssl", "none"]
+SmtpTls = Literal["auto", "starttls", "ssl", "none"]
+"""``auto`` upgrades when the server offers STARTTLS (plain relays still get mail);
+``starttls`` requires the upgrade; ``ssl`` is TLS from the first byte; ``none`` never upgrades."""
 
 
 @attrs.frozen
@@ -57,6 +59,7 @@ class MailerSettings:
     max_attempts: int = 10  # per batch; then the mail is dropped (an OTP is long expired)
     smtp_timeout: float = 30.0
     batch_max: int = 50  # mails sent over one SMTP connection
+    smtp_ca_file: pathlib.Path | None = None  # trust this CA (PEM) instead of the system's
 
 
 @attrs.frozen
@@ -178,7 +181,11 @@ def _append_lines(path: pathlib.Path, lines: list[str]) -> None:
 
 
 async def _deliver(settings: MailerSettings, batch: list[Envelope[Mail, None]]) -> None:
-    """Send ``batch``, retrying temporary failures with backoff; ack what is settled."""
+    """Send ``batch``, retrying temporary failures with backoff; ack what is settled.
+
+    Each mail that is not sent is logged once with the reason when it first fails, and
+    once more if it is given up; the retries in between stay out of the log.
+    """
     pending: list[Envelope[Mail, None]] = []
     for envelope in batch:
         if is_never_sent(envelope.msg.to):
@@ -190,26 +197,29 @@ async def _deliver(settings: MailerSettings, batch: list[Envelope[Mail, None]]) 
     attempt = 0
     while pending:
         attempt += 1
-        results = await trio.to_thread.run_sync(
+        attempts = await trio.to_thread.run_sync(
             send_batch, settings, [e.msg for e in pending], abandon_on_cancel=True
         )
-        retry: list[Envelope[Mail, None]] = []
-        for envelope, result in zip(pending, results, strict=True):
-            if result == "sent":
+        retry: list[tuple[Envelope[Mail, None], str]] = []
+        for envelope, outcome in zip(pending, attempts, strict=True):
+            if outcome.result == "sent":
                 envelope.ack()
-            elif result == "rejected":
-                envelope.ack()  # logged by send_batch; a 5xx will not get better
+            elif outcome.result == "rejected":
+                log.error("SMTP server rejected mail to %s for good: %s", envelope.msg.to, outcome.reason)
+                envelope.ack()  # a 5xx will not get better
             else:
-                retry.append(envelope)
-        pending = retry
-        if not pending:
+                retry.append((envelope, outcome.reason))
+        if not retry:
             return
         if attempt >= settings.max_attempts:
-            for envelope in pending:
-                log.error("giving up on mail to %s after %d attempts", envelope.msg.to, attempt)
+            for envelope, reason in retry:
+                log.error("giving up on mail to %s after %d attempts: %s", envelope.msg.to, attempt, reason)
                 envelope.ack()
             return
-        log.warning("%d mails not accepted; retrying in %.3gs", len(pending), delay)
+        if attempt == 1:
+            for envelope, reason in retry:
+                log.warning("mail to %s not sent yet, retrying with backoff: %s", envelope.msg.to, reason)
+        pending = [envelope for envelope, _ in retry]
         await trio.sleep(delay)
         delay = min(delay * 2, settings.retry_max)
 
@@ -217,6 +227,14 @@ async def _deliver(settings: MailerSettings, batch: list[Envelope[Mail, None]]) 
 # -- SMTP (runs in a worker thread) ----------------------------------------------------------
 
 SendResult = Literal["sent", "rejected", "retry"]
+
+
+@attrs.frozen
+class Attempt:
+    """What became of one mail on one connection, and why when it was not sent."""
+
+    result: SendResult
+    reason: str = ""
 
 
 def build_message(settings: MailerSettings, mail: Mail) -> EmailMessage:
@@ -232,18 +250,24 @@ def build_message(settings: MailerSettings, mail: Mail) -> EmailMessage:
     return msg
 
 
+def _tls_context(settings: MailerSettings) -> ssl.SSLContext:
+    cafile = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+    return ssl.create_default_context(cafile=cafile)
+
+
 def _connect(settings: MailerSettings) -> smtplib.SMTP:
     assert settings.smtp_host is not None
     host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
     smtp: smtplib.SMTP
     if settings.smtp_tls == "ssl":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=_tls_context(settings))
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
     try:
         smtp.ehlo()
-        if settings.smtp_tls == "starttls":
-            smtp.starttls(context=ssl.create_default_context())  # raises if not offered
+        offered = smtp.has_extn("starttls")
+        if settings.smtp_tls == "starttls" or (settings.smtp_tls == "auto" and offered):
+            smtp.starttls(context=_tls_context(settings))  # raises if not offered
             smtp.ehlo()
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_pass or "")
@@ -253,47 +277,44 @@ def _connect(settings: MailerSettings) -> smtplib.SMTP:
     return smtp
 
 
-def _classify(error: smtplib.SMTPException, to: str) -> SendResult:
+def _classify(error: smtplib.SMTPException) -> Attempt:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
     elif isinstance(error, smtplib.SMTPResponseException):
         codes = [error.smtp_code]
     else:
-        return "retry"
+        return Attempt("retry", str(error))
     if codes and all(500 <= code < 600 for code in codes):
-        log.error("SMTP server rejected mail to %s for good: %s", to, error)
-        return "rejected"
-    log.warning("SMTP server deferred mail to %s: %s", to, error)
-    return "retry"
+        return Attempt("rejected", str(error))
+    return Attempt("retry", f"deferred: {error}")
 
 
-def send_batch(settings: MailerSettings, mails: Sequence[Mail]) -> list[SendResult]:
-    """Send ``mails`` over one connection; one result per mail. Never raises for I/O errors."""
-    results: list[SendResult] = ["retry"] * len(mails)
+def send_batch(settings: MailerSettings, mails: Sequence[Mail]) -> list[Attempt]:
+    """Send ``mails`` over one connection; one attempt per mail. Never raises for I/O errors."""
     try:
         smtp = _connect(settings)
     except (OSError, smtplib.SMTPException) as e:
-        log.warning(
-            "cannot connect to SMTP server %s:%s: %s", settings.smtp_host, settings.smtp_port, e
-        )
-        return results
+        where = f"{settings.smtp_host}:{settings.smtp_port}"
+        return [Attempt("retry", f"cannot connect to SMTP server {where}: {e}")] * len(mails)
     envelope_from = parseaddr(settings.sender)[1]
+    attempts: list[Attempt] = []
     try:
-        for i, mail in enumerate(mails):
+        for mail in mails:
             try:
                 smtp.send_message(build_message(settings, mail), envelope_from, [mail.to])
-                results[i] = "sent"
+                attempts.append(Attempt("sent"))
             except smtplib.SMTPServerDisconnected as e:
-                log.warning("SMTP connection lost: %s", e)
-                break  # the rest stays "retry"
+                attempts.append(Attempt("retry", f"SMTP connection lost: {e}"))
+                break
             except smtplib.SMTPException as e:  # (a subclass of OSError, so first)
-                results[i] = _classify(e, mail.to)
+                attempts.append(_classify(e))
             except OSError as e:
-                log.warning("SMTP connection failed: %s", e)
+                attempts.append(Attempt("retry", f"SMTP connection failed: {e}"))
                 break
     finally:
         try:
             smtp.quit()
         except (OSError, smtplib.SMTPException):
             smtp.close()
-    return results
+    reason = attempts[-1].reason if attempts else ""
+    return attempts + [Attempt("retry", reason)] * (len(mails) - len(attempts))

@@ -1,85 +1,143 @@
-"""A small actor runtime on trio: mailboxes, call/cast, supervision with restarts.
+"""A small actor runtime on trio: mailboxes, call/cast, supervision trees, registries.
+
+Public API
+----------
+* :func:`open_supervisor` - the root :class:`Supervisor`; an actor that exceeds its crash
+  budget there raises :class:`ActorEscalation` out of the block (the process ends).
+* :meth:`Supervisor.start` - start a child, returns its :class:`ActorRef` once the actor is
+  ready. :meth:`Supervisor.spawn` - the same as ``async with``: the calling task owns the
+  actor (leaving the block stops it; the actor ending cancels the block, a crash is raised
+  from it as :class:`ActorCrashed`). :meth:`Supervisor.start_supervisor` - a nested
+  supervisor with its own crash budget (sessions, rooms).
+* Per-child :class:`Options`: :class:`Restart` (permanent, transient, temporary),
+  :class:`Shutdown` (drain or cancel), :class:`Overflow` (raise, drop oldest, disconnect),
+  ``capacity``, ``policy`` (:class:`RestartPolicy`), ``manual_ack``, ``tier``.
+* :class:`ActorRef`: ``cast``, ``call`` (timeout optional), ``stop``, ``kill``,
+  ``wait_stopped`` (returns the :data:`Reason`), ``monitor``/``demonitor`` (a :class:`Down`
+  message to another actor or a trio channel), ``watch``/``unwatch`` (a callback),
+  ``reason``, ``stopping``, ``queued``.
+* :class:`Registry` (``get_or_start(key, factory)`` starts at most one actor per key) and
+  :class:`MultiRegistry` (``add(key, ref)``, ``lookup(key) -> list[ref]``); entries go
+  when their actors end.
+* Errors: :class:`ActorError` and its subclasses :class:`ActorTimeout`,
+  :class:`MailboxFull`, :class:`ActorStopped`, :class:`ActorCrashed`,
+  :class:`ActorEscalation`.
 
 Model
 -----
-* An actor is an async function ``actor(inbox, *, task_status)`` that owns its
-  state and reads messages from its :class:`Inbox`. It calls
-  ``task_status.started()`` once it is ready to serve; that is when
-  :meth:`Supervisor.start` returns.
-* The mailbox belongs to the *supervisor*, not to the running actor task, so
-  messages queued while an actor crashes and restarts are not lost. An actor started
-  with ``manual_ack=True`` also gets back, at the front, the casts it had taken but not
-  acked (at-least-once delivery, see :class:`Envelope`).
-* A crashed actor is logged with its traceback and restarted after an
-  exponential backoff. More than ``max_restarts`` crashes within
-  ``window_seconds`` escalate: :class:`ActorEscalation` is raised out of the
-  supervisor, which tears the whole process down (it exits non-zero).
-* Shutdown: :func:`open_supervisor` shields actors from outside cancellation.
-  When its block is left - normally, by an error or because an enclosing scope
-  was cancelled - every actor is stopped in reverse start order: its mailbox is
-  closed for new messages, it drains what is queued and returns; whatever is
-  still running when the grace period ends is cancelled.
+* An actor is an async function ``actor(inbox, *, task_status)`` that owns its state and
+  reads :class:`Envelope` s from its :class:`Inbox`. It calls ``task_status.started()``
+  once it is ready to serve; that is when :meth:`Supervisor.start` returns. Each actor is
+  exactly one trio task (restarts run in the same task), so idle actors are cheap.
+* The mailbox belongs to the *ref*, not to the running incarnation: messages queued while
+  an actor crashes and restarts are not lost. An actor started with ``manual_ack=True``
+  also gets back, at the front, the casts it had taken but not acked (at-least-once).
+* A crash is logged with its traceback. Permanent and transient actors are restarted after
+  an exponential backoff; more than ``max_restarts`` crashes within ``window_seconds``
+  exhaust the actor's budget: a supervisor with ``escalate=True`` (the root) raises
+  :class:`ActorEscalation` and so crashes itself, one with ``escalate=False`` (sessions,
+  rooms) ends just that child, logged. A nested supervisor is a child of its parent like
+  any actor, so what happens when it crashes is the parent's policy.
+* An actor that returns is not a crash: transient and temporary actors end with reason
+  ``"normal"``; a permanent actor must not return while its mailbox is open and is
+  restarted (counted against its budget).
+* Shutdown: :func:`open_supervisor` shields actors from outside cancellation. When its
+  block is left - normally, by an error or because an enclosing scope was cancelled -
+  children stop tier by tier, highest tier first; the peers of one tier stop concurrently.
+  In a static supervisor every child is its own tier (newest first); in a dynamic one all
+  children are peers. ``Shutdown.DRAIN`` closes the mailbox and lets the actor finish what
+  is queued; ``Shutdown.CANCEL`` cancels it at once. Whatever is still running when the
+  grace period ends is cancelled, and calls still waiting fail with :class:`ActorStopped`.
 
-All timing uses ``trio.current_time()``, so tests run on trio's MockClock.
+All timing uses ``trio.current_time()``, so tests run on trio's MockClock. An idle actor
+costs about 4 KiB (``bench/actors.py``).
+
+Chat, for example::
+
+    rooms = await root.start_supervisor("rooms")          # started first: stopped last
+    sessions = await root.start_supervisor("sessions")
+    by_person: MultiRegistry[UUID, Frame, None] = MultiRegistry()
+    by_conversation: Registry[str, RoomMsg, None] = Registry()
+
+    async def websocket_handler(ws):                      # owns its session
+        async with sessions.spawn(session_actor(ws), name=f"session {uuid}",
+                                  restart=Restart.TEMPORARY, shutdown=Shutdown.CANCEL,
+                                  capacity=64, overflow=Overflow.DISCONNECT) as ref:
+            by_person.add(uuid, ref)
+            async for frame in ws:                        # cancelled if the session ends
+                ref.cast(frame)
+
+    room = await by_conversation.get_or_start(key, lambda: rooms.start(
+        f"room {key}", room_actor(key), restart=Restart.TRANSIENT))
 """
 
 from __future__ import annotations
 
-import collections
+import enum
+import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar, Unpack
 
 import attrs
 import trio
+
+from duo.actors.errors import (
+    ActorCrashed,
+    ActorError,
+    ActorEscalation,
+    ActorStopped,
+    ActorTimeout,
+    MailboxFull,
+)
+from duo.actors.mailbox import Envelope, Inbox, Mailbox, Overflow, Reply
+from duo.actors.registry import MultiRegistry, Registry
+
+__all__ = [
+    "KILLED", "NORMAL", "OVERFLOW", "STOPPED", "ActorCrashed", "ActorError",
+    "ActorEscalation", "ActorFn", "ActorRef", "ActorStopped", "ActorTimeout", "Down",
+    "Envelope", "Inbox", "MailboxFull", "MultiRegistry", "Options", "Overflow", "Reason",
+    "Registry", "Restart", "RestartPolicy", "Shutdown", "Supervisor", "open_supervisor",
+]
 
 log = logging.getLogger("duo.actors")
 
 M = TypeVar("M")
 R = TypeVar("R")
 
+NORMAL = "normal"  # the actor returned on its own
+STOPPED = "stopped"  # stopped on request (drained, or cancelled by Shutdown.CANCEL)
+KILLED = "killed"  # cancelled: the grace period ran out, or kill()
+OVERFLOW = "overflow"  # a slow consumer disconnected by Overflow.DISCONNECT
 
-class ActorError(Exception):
-    """Base class of the runtime's errors."""
-
-
-class ActorTimeout(ActorError):
-    """A :meth:`ActorRef.call` got no reply within its timeout."""
-
-    def __init__(self, actor: str, timeout: float) -> None:
-        super().__init__(f"actor {actor!r} did not reply within {timeout}s")
-        self.actor = actor
-        self.timeout = timeout
+Reason = str | BaseException
+"""Why an actor ended: one of the strings above, or the exception it crashed with."""
 
 
-class MailboxFull(ActorError):
-    """:meth:`ActorRef.cast` found the mailbox at capacity (the message was not queued)."""
+class Restart(enum.Enum):
+    """When a supervisor restarts a child that ended."""
+
+    PERMANENT = "permanent"  # always (a server that must be there)
+    TRANSIENT = "transient"  # only after a crash
+    TEMPORARY = "temporary"  # never: a session whose connection ended simply ends
 
 
-class ActorStopped(ActorError):
-    """The actor is stopping or stopped and takes no new messages."""
+class Shutdown(enum.Enum):
+    """How a child is stopped."""
 
-
-class ActorCrashed(ActorError):
-    """The actor crashed while handling this call; the call was not answered."""
-
-
-class ActorEscalation(ActorError):
-    """An actor crashed more often than its :class:`RestartPolicy` allows."""
-
-    def __init__(self, actor: str, restarts: int, window: float) -> None:
-        super().__init__(f"actor {actor!r} crashed {restarts} times within {window}s; giving up")
-        self.actor = actor
+    DRAIN = "drain"  # close the mailbox, let it finish what is queued (within the grace)
+    CANCEL = "cancel"  # cancel at once (sessions: nothing queued is worth waiting for)
 
 
 @attrs.frozen
 class RestartPolicy:
-    """How often a crashed actor is restarted, and how long to wait before each restart.
+    """An actor's crash budget, and how long to wait before each restart.
 
-    More than ``max_restarts`` crashes within ``window_seconds`` escalate. The n-th crash
-    inside the window waits ``min(backoff_max, backoff_initial * 2**(n-1))``: a crash
-    loop slows down instead of spinning, a single crash restarts quickly.
+    More than ``max_restarts`` crashes within ``window_seconds`` exhaust the budget. The
+    n-th crash inside the window waits ``min(backoff_max, backoff_initial * 2**(n-1))``: a
+    crash loop slows down instead of spinning, a single crash restarts quickly.
     ``max_deliveries`` bounds how often one message is handed to an actor that keeps
     crashing on it ("poison message"); after that it is logged and dropped.
     """
@@ -96,184 +154,33 @@ class RestartPolicy:
         return min(self.backoff_max, self.backoff_initial * 2.0 ** min(exponent, 64))
 
 
-class _Reply(Generic[R]):
-    """One-shot reply slot of a call: written once by the actor, read by the caller."""
-
-    def __init__(self) -> None:
-        self.event = trio.Event()
-        self.abandoned = False
-        self._value: R | None = None
-        self._error: BaseException | None = None
-
-    def set(self, value: R | None, error: BaseException | None) -> None:
-        if self.event.is_set():
-            raise RuntimeError("call already answered")
-        self._value, self._error = value, error
-        self.event.set()
-
-    def unwrap(self) -> R:
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]  # None only if R admits None
+DEFAULT_POLICY = RestartPolicy()
 
 
-class Envelope(Generic[M, R]):
-    """A message as the actor receives it.
+class Options(TypedDict, total=False):
+    """How a supervisor runs one child (all optional).
 
-    An envelope is *pending* from delivery until it is settled: a call by
-    :meth:`reply`/:meth:`fail`; a cast by :meth:`ack` if the actor was started with
-    ``manual_ack=True``, else as soon as it is received. If the actor crashes, pending
-    casts are delivered again to its next incarnation (at-least-once; up to
-    :attr:`RestartPolicy.max_deliveries`) and pending calls fail with
-    :class:`ActorCrashed` (the caller is waiting and decides itself whether to retry).
-    So by default a crash loses only the cast being handled, never the queue behind it;
-    actors that must not lose work (the mailer) ack manually.
+    ``restart`` (default permanent), ``shutdown`` (default drain), ``policy`` (the crash
+    budget and backoff), ``capacity`` (mailbox bound, default 1000), ``overflow`` (default
+    raise), ``manual_ack`` (casts stay pending until :meth:`Envelope.ack`; for actors
+    that batch), ``tier`` (stop order; see the module docstring).
     """
 
-    __slots__ = ("msg", "deliveries", "_reply", "_settled")
-
-    def __init__(self, msg: M, reply: _Reply[R] | None) -> None:
-        self.msg = msg
-        self.deliveries = 0  # times handed to an actor; > 1 means redelivered
-        self._reply = reply
-        self._settled = False
-
-    @property
-    def is_call(self) -> bool:
-        return self._reply is not None
-
-    @property
-    def abandoned(self) -> bool:
-        """The caller gave up waiting (timeout); the actor may skip the work."""
-        return self._reply is not None and self._reply.abandoned
-
-    def reply(self, value: R) -> None:
-        """Answer a call (settles the envelope)."""
-        if self._reply is None:
-            raise RuntimeError("reply() on a cast")
-        self._settled = True
-        self._reply.set(value, None)
-
-    def fail(self, error: BaseException) -> None:
-        """Answer a call with an exception the caller will see raised."""
-        if self._reply is None:
-            raise RuntimeError("fail() on a cast")
-        self._settled = True
-        self._reply.set(None, error)
-
-    def ack(self) -> None:
-        """Mark a cast as done: it will not be redelivered after a crash."""
-        self._settled = True
+    restart: Restart
+    shutdown: Shutdown
+    policy: RestartPolicy
+    capacity: int
+    overflow: Overflow
+    manual_ack: bool
+    tier: int
 
 
-class Mailbox(Generic[M, R]):
-    """The queue of one actor; owned by its supervisor and outliving actor crashes."""
+@attrs.frozen
+class Down:
+    """The message a monitor receives when the actor ``ref`` ended."""
 
-    def __init__(self, name: str, capacity: int, manual_ack: bool) -> None:
-        self.name = name
-        self.manual_ack = manual_ack
-        send, receive = trio.open_memory_channel[Envelope[M, R]](capacity)
-        self._send = send
-        self._receive = receive
-        self._redeliver: collections.deque[Envelope[M, R]] = collections.deque()
-        self._pending: list[Envelope[M, R]] = []
-        self.closed = False  # set by close(): the actor is stopping
-
-    def queued(self) -> int:
-        """Messages waiting for the actor, including those to be redelivered."""
-        return self._receive.statistics().current_buffer_used + len(self._redeliver)
-
-    def close(self) -> None:
-        """Refuse new messages; the actor sees end-of-mailbox once the queue is empty."""
-        self.closed = True
-        self._send.close()
-
-    # -- actor side ---------------------------------------------------------------------
-    def _deliver(self, envelope: Envelope[M, R]) -> Envelope[M, R]:
-        self._pending = [e for e in self._pending if not e._settled and not e.abandoned]
-        envelope.deliveries += 1
-        if not self.manual_ack and envelope._reply is None:
-            envelope._settled = True  # at-most-once: taking a cast is handling it
-        else:
-            self._pending.append(envelope)
-        return envelope
-
-    def _take_nowait(self) -> Envelope[M, R]:
-        if self._redeliver:
-            return self._deliver(self._redeliver.popleft())
-        return self._deliver(self._receive.receive_nowait())
-
-    def receive_nowait(self) -> Envelope[M, R]:
-        """Next message without waiting; raises ``trio.WouldBlock`` or ``trio.EndOfChannel``."""
-        return self._take_nowait()
-
-    async def receive(self) -> Envelope[M, R]:
-        """Next message; raises ``trio.EndOfChannel`` once stopped and drained."""
-        if self._redeliver:
-            await trio.lowlevel.checkpoint()
-            return self._deliver(self._redeliver.popleft())
-        return self._deliver(await self._receive.receive())
-
-    def receive_ready(self, limit: int) -> list[Envelope[M, R]]:
-        """Up to ``limit`` messages that are queued right now (for batching)."""
-        batch: list[Envelope[M, R]] = []
-        while len(batch) < limit:
-            try:
-                batch.append(self._take_nowait())
-            except (trio.WouldBlock, trio.EndOfChannel):
-                break
-        return batch
-
-    def _recover(self, policy: RestartPolicy) -> None:
-        """After a crash: requeue unsettled casts in order, fail unanswered calls."""
-        requeue: list[Envelope[M, R]] = []
-        for envelope in self._pending:
-            if envelope._settled:
-                continue
-            if envelope._reply is not None:
-                if not envelope._reply.event.is_set():
-                    envelope._reply.set(None, ActorCrashed(f"actor {self.name!r} crashed"))
-            elif envelope.deliveries >= policy.max_deliveries:
-                log.error(
-                    "actor %r: dropping a message after %d deliveries that all crashed: %r",
-                    self.name,
-                    envelope.deliveries,
-                    envelope.msg,
-                )
-            else:
-                requeue.append(envelope)
-        self._pending = []
-        self._redeliver.extendleft(reversed(requeue))
-
-
-class Inbox(Generic[M, R]):
-    """What an actor sees of its mailbox: receiving only.
-
-    ``async for envelope in inbox`` ends when the actor is stopped and its queue is drained.
-    """
-
-    def __init__(self, mailbox: Mailbox[M, R]) -> None:
-        self._mailbox = mailbox
-        self.name = mailbox.name
-
-    async def receive(self) -> Envelope[M, R]:
-        return await self._mailbox.receive()
-
-    def receive_nowait(self) -> Envelope[M, R]:
-        return self._mailbox.receive_nowait()
-
-    def receive_ready(self, limit: int) -> list[Envelope[M, R]]:
-        """Up to ``limit`` messages that are queued right now (for batching)."""
-        return self._mailbox.receive_ready(limit)
-
-    def __aiter__(self) -> Inbox[M, R]:
-        return self
-
-    async def __anext__(self) -> Envelope[M, R]:
-        try:
-            return await self._mailbox.receive()
-        except trio.EndOfChannel:
-            raise StopAsyncIteration from None
+    ref: ActorRef[Any, Any]
+    reason: Reason
 
 
 class ActorFn(Protocol[M, R]):
@@ -284,170 +191,384 @@ class ActorFn(Protocol[M, R]):
     ) -> Awaitable[None]: ...
 
 
+Watcher = Callable[["ActorRef[Any, Any]", Reason], None]
+
+
 class ActorRef(Generic[M, R]):
     """The only handle other code has on an actor."""
 
-    def __init__(self, mailbox: Mailbox[M, R]) -> None:
-        self.name = mailbox.name
-        self._mailbox = mailbox
+    __slots__ = ("name", "id", "tier", "shutdown", "reason", "_mailbox", "_scope",
+                 "_done", "_watchers", "_stop_reason")
+
+    def __init__(self, name: str, id: int, tier: int, shutdown: Shutdown,
+                 capacity: int, overflow: Overflow, manual_ack: bool) -> None:
+        self.name = name
+        self.id = id  # unique within its supervisor
+        self.tier = tier
+        self.shutdown = shutdown
+        self.reason: Reason | None = None  # set once the actor has ended
+        self._mailbox: Mailbox[M, R] = Mailbox(name, capacity, overflow, manual_ack)
         self._scope = trio.CancelScope(shield=True)  # the supervision loop runs inside
-        self._done = trio.Event()
+        self._done: trio.Event | None = None  # made when someone waits
+        self._watchers: dict[object, Watcher] | None = None
+        self._stop_reason = KILLED  # the reason if the actor is cancelled
+
+    def __repr__(self) -> str:
+        return f"<ActorRef {self.name!r}#{self.id}>"
+
+    @property
+    def stopping(self) -> bool:
+        """Stopping or stopped: takes no new messages."""
+        return self._mailbox.closed
 
     def cast(self, msg: M) -> None:
         """Queue ``msg`` without waiting.
 
-        Never blocks, so it is safe from request handlers: a full mailbox raises
-        :class:`MailboxFull` (the message is *not* queued; the caller decides whether to
-        drop, log or answer 503). A stopping actor raises :class:`ActorStopped`.
+        Never blocks, so it is safe from request handlers. A full mailbox applies the
+        actor's :class:`Overflow` policy: :class:`MailboxFull` (the message is *not*
+        queued; the caller decides whether to drop, log or answer 503), dropping the
+        oldest message, or disconnecting the actor (:class:`ActorStopped`). A stopping
+        actor raises :class:`ActorStopped`.
         """
+        if not self._mailbox.put_nowait(Envelope(msg, None)):
+            log.warning("actor %r does not keep up with its mailbox: disconnected", self.name)
+            self.kill(OVERFLOW)
+            raise ActorStopped(f"actor {self.name!r} was disconnected (overflow)")
+
+    async def call(self, msg: M, timeout: float | None = None) -> R:
+        """Send ``msg`` and wait for the reply, within the caller's cancel scope.
+
+        Unlike :meth:`cast`, waits for room in a full mailbox. ``timeout`` bounds both
+        together (:class:`ActorTimeout`). A call the caller stops waiting for (timeout or
+        cancellation) is marked abandoned: the actor skips it if it is still queued.
+        Raises :class:`ActorStopped` (also when the actor stops before answering),
+        :class:`ActorCrashed`, or whatever the actor passed to :meth:`Envelope.fail`.
+        """
+        reply: Reply[R] = Reply()
         try:
-            self._mailbox._send.send_nowait(Envelope(msg, None))
-        except trio.WouldBlock:
-            raise MailboxFull(f"mailbox of actor {self.name!r} is full") from None
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorStopped(f"actor {self.name!r} is stopped") from None
-
-    async def call(self, msg: M, timeout: float) -> R:
-        """Send ``msg`` and wait for the reply; both together take at most ``timeout``.
-
-        Unlike :meth:`cast`, waits for room in a full mailbox (within the timeout).
-        Raises :class:`ActorTimeout`, :class:`ActorStopped`, :class:`ActorCrashed`, or
-        whatever the actor passed to :meth:`Envelope.fail`.
-        """
-        reply: _Reply[R] = _Reply()
-        with trio.move_on_after(timeout):
-            try:
-                await self._mailbox._send.send(Envelope(msg, reply))
-            except (trio.ClosedResourceError, trio.BrokenResourceError):
-                raise ActorStopped(f"actor {self.name!r} is stopped") from None
-            await reply.event.wait()
-            return reply.unwrap()
-        reply.abandoned = True
-        raise ActorTimeout(self.name, timeout)
+            with trio.move_on_after(math.inf if timeout is None else timeout):
+                await self._mailbox.put(Envelope(msg, reply))
+                await reply.event.wait()
+                return reply.unwrap()
+            raise ActorTimeout(self.name, timeout or 0.0)
+        finally:
+            if not reply.answered:
+                reply.abandoned = True
 
     def queued(self) -> int:
         return self._mailbox.queued()
 
     async def stop(self, grace: float) -> bool:
-        """Close the mailbox, let the actor drain it, and wait until it has finished.
+        """Stop the actor by its :class:`Shutdown` policy and wait until it has ended.
 
-        Returns True if the actor finished within ``grace`` seconds; otherwise it is
-        cancelled (queued messages are logged as lost) and False is returned.
+        Draining: close the mailbox and let the actor finish what is queued; if it is
+        still running after ``grace`` seconds it is cancelled and False is returned.
+        Cancelling: cancel at once (returns True).
         """
-        self._mailbox.close()
+        if self.shutdown is Shutdown.CANCEL:
+            self.kill(STOPPED)
+        else:
+            self._mailbox.close()
         with trio.move_on_after(grace):
-            await self._done.wait()
+            await self.wait_stopped()
             return True
+        self._stop_reason = KILLED
         self._scope.cancel()
         with trio.CancelScope(shield=True):
-            await self._done.wait()
-        lost = self._mailbox.queued()
-        log.warning("actor %r cancelled after %ss grace, %d messages lost", self.name, grace, lost)
+            await self.wait_stopped()
+        log.warning("actor %r cancelled after %ss grace", self.name, grace)
         return False
 
+    def kill(self, reason: str = KILLED) -> None:
+        """Cancel the actor now; it ends with ``reason``. Queued messages are lost."""
+        if self.reason is None and not self._scope.cancel_called:
+            self._stop_reason = reason
+        self._mailbox.close()
+        self._scope.cancel()
 
-async def _supervise(
-    ref: ActorRef[M, R],
-    actor: ActorFn[M, R],
-    policy: RestartPolicy,
-    *,
-    task_status: trio.TaskStatus[ActorRef[M, R]] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    """Run ``actor`` until it is stopped, restarting it after crashes; escalate past policy."""
-    mailbox = ref._mailbox
-    inbox = Inbox(mailbox)
-    crashes: collections.deque[float] = collections.deque()
-    ready = False
-    try:
-        with ref._scope:
-            while True:
-                try:
-                    async with trio.open_nursery() as nursery:
-                        await nursery.start(_incarnation, actor, inbox)
-                        if not ready:
-                            ready = True
-                            task_status.started(ref)
-                except Exception:
-                    log.exception("actor %r crashed", ref.name)
+    async def wait_stopped(self) -> Reason:
+        """Wait until the actor has ended; returns why."""
+        if self.reason is None:
+            if self._done is None:
+                self._done = trio.Event()
+            await self._done.wait()
+        else:
+            await trio.lowlevel.checkpoint()
+        assert self.reason is not None
+        return self.reason
+
+    def monitor(self, target: ActorRef[Down, Any] | trio.MemorySendChannel[Down]) -> None:
+        """Send ``Down(self, reason)`` to ``target`` when this actor ends (at once if it has).
+
+        A full or closed target misses the message (logged): a monitor never blocks the
+        actor's end.
+        """
+
+        def notify(ref: ActorRef[Any, Any], reason: Reason) -> None:
+            try:
+                if isinstance(target, ActorRef):
+                    target.cast(Down(ref, reason))
                 else:
-                    if mailbox.closed:
-                        return  # stopped and drained (or chose to finish)
-                    log.error("actor %r returned while its mailbox is open", ref.name)
-                mailbox._recover(policy)
-                now = trio.current_time()
-                crashes.append(now)
-                while crashes and crashes[0] <= now - policy.window_seconds:
-                    crashes.popleft()
-                if len(crashes) > policy.max_restarts:
-                    raise ActorEscalation(ref.name, len(crashes), policy.window_seconds)
-                delay = policy.backoff(len(crashes))
-                log.info("actor %r restarting in %.3fs", ref.name, delay)
-                await trio.sleep(delay)
-    finally:
-        ref._done.set()
+                    target.send_nowait(Down(ref, reason))
+            except (ActorError, trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
+                log.warning("monitor of %r missed its Down message (%s)", ref.name, reason)
+
+        self.watch(target, notify)
+
+    def demonitor(self, target: object) -> None:
+        """Stop monitoring; a no-op if ``target`` does not monitor this actor."""
+        self.unwatch(target)
+
+    def watch(self, key: object, watcher: Watcher) -> None:
+        """Call ``watcher(ref, reason)`` when the actor ends (at once if it has).
+
+        ``key`` identifies the watcher for :meth:`unwatch`; one watcher per key. Watchers
+        run synchronously as the actor ends, so they must not block (an error is logged).
+        """
+        if self.reason is not None:
+            watcher(self, self.reason)
+            return
+        if self._watchers is None:
+            self._watchers = {}
+        self._watchers[key] = watcher
+
+    def unwatch(self, key: object) -> None:
+        if self._watchers is not None:
+            self._watchers.pop(key, None)
+
+    def _ended(self, reason: Reason) -> int:
+        """Record the end, fail waiting calls, tell watchers; returns the casts lost."""
+        self.reason = reason
+        lost = self._mailbox._discard()
+        if self._done is not None:
+            self._done.set()
+        watchers, self._watchers = self._watchers, None
+        for watcher in (watchers or {}).values():
+            try:
+                watcher(self, reason)
+            except Exception:  # one broken watcher must not keep the others uninformed
+                log.exception("a watcher of actor %r failed", self.name)
+        return lost
 
 
-async def _incarnation(
-    actor: ActorFn[M, R],
-    inbox: Inbox[M, R],
-    *,
-    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    # A trampoline so the actor's own keyword-only task_status reaches it via nursery.start.
-    await actor(inbox, task_status=task_status)
+class _Ready:
+    """The task status an incarnation sees: the first ``started()`` releases ``start()``."""
+
+    __slots__ = ("_outer", "_ref")
+
+    def __init__(self, outer: trio.TaskStatus[ActorRef[Any, Any]], ref: ActorRef[Any, Any]) -> None:
+        self._outer: trio.TaskStatus[ActorRef[Any, Any]] | None = outer
+        self._ref: ActorRef[Any, Any] | None = ref
+
+    @property
+    def ready(self) -> bool:
+        return self._outer is None
+
+    def started(self, value: None = None) -> None:
+        if self._outer is not None and self._ref is not None:
+            outer, ref, self._outer, self._ref = self._outer, self._ref, None, None
+            outer.started(ref)  # and let go: trio's status object holds the start nursery
 
 
 class Supervisor:
-    """Starts actors in its nursery and stops them in reverse order. See :func:`open_supervisor`."""
+    """Starts children in its nursery, keeps them by id, stops them tier by tier.
 
-    def __init__(self, nursery: trio.Nursery) -> None:
-        self._nursery = nursery
-        self._refs: list[ActorRef[Any, Any]] = []
+    See :func:`open_supervisor` (the root) and :meth:`start_supervisor` (nested).
+    """
 
-    async def start(
-        self,
-        name: str,
-        actor: ActorFn[M, R],
-        *,
-        policy: RestartPolicy = RestartPolicy(),
-        capacity: int = 1000,
-        manual_ack: bool = False,
-    ) -> ActorRef[M, R]:
+    __slots__ = ("name", "escalate", "dynamic", "grace", "ref", "_nursery", "_children",
+                 "_ids", "_stopping")
+
+    def __init__(self, name: str, *, escalate: bool, dynamic: bool, grace: float) -> None:
+        self.name = name
+        self.escalate = escalate  # a child past its budget crashes this supervisor
+        self.dynamic = dynamic  # children are peers (tier 0) unless given a tier
+        self.grace = grace  # for stopping its children when its own mailbox closes
+        self.ref: ActorRef[None, None] | None = None  # set for nested supervisors
+        self._nursery: trio.Nursery | None = None
+        self._children: dict[int, ActorRef[Any, Any]] = {}
+        self._ids = itertools.count()
+        self._stopping = False
+
+    def __len__(self) -> int:
+        return len(self._children)
+
+    def children(self) -> list[ActorRef[Any, Any]]:
+        """The children now running, oldest first."""
+        return list(self._children.values())
+
+    async def start(self, name: str, actor: ActorFn[M, R], **options: Unpack[Options]) -> ActorRef[M, R]:
         """Start ``actor`` under supervision; returns once it called ``task_status.started()``.
 
-        ``capacity`` bounds the mailbox (see :meth:`ActorRef.cast`). ``manual_ack`` makes
-        casts stay pending until :meth:`Envelope.ack` (for actors that batch).
-        Raises :class:`ActorEscalation` if the actor cannot even get ready.
+        Raises :class:`ActorEscalation` or :class:`ActorCrashed` if the actor cannot even
+        get ready, :class:`ActorStopped` if this supervisor is stopping.
         """
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        ref: ActorRef[M, R] = ActorRef(Mailbox(name, capacity, manual_ack))
-        self._refs.append(ref)
-        await self._nursery.start(_supervise, ref, actor, policy)
+        if self._nursery is None or self._stopping:
+            raise ActorStopped(f"supervisor {self.name!r} is stopping")
+        id = next(self._ids)
+        tier = options.get("tier", 0 if self.dynamic else id)
+        ref: ActorRef[M, R] = ActorRef(
+            name, id, tier,
+            options.get("shutdown", Shutdown.DRAIN),
+            options.get("capacity", 1000),
+            options.get("overflow", Overflow.RAISE),
+            options.get("manual_ack", False),
+        )
+        restart = options.get("restart", Restart.PERMANENT)
+        policy = options.get("policy", DEFAULT_POLICY)
+        await self._nursery.start(self._supervise, ref, actor, restart, policy)
         return ref
 
-    async def stop(self, grace: float) -> None:
-        """Stop all actors, newest first (later actors may depend on earlier ones).
+    @asynccontextmanager
+    async def spawn(
+        self, actor: ActorFn[M, R], *, name: str, grace: float | None = None, **options: Unpack[Options]
+    ) -> AsyncIterator[ActorRef[M, R]]:
+        """Start ``actor`` owned by the calling task for the duration of the block.
 
-        ``grace`` is the total budget; each actor gets what is left of it.
+        Leaving the block stops the actor (by its shutdown policy, within ``grace``
+        seconds, default the supervisor's). The actor ending first cancels the block; if
+        it crashed, :class:`ActorCrashed` is raised from the block (``__cause__`` is the
+        crash); otherwise the block just ends and ``ref.reason`` says why.
         """
+        ref = await self.start(name, actor, **options)
+        with trio.CancelScope() as owned:
+            ref.watch(owned, lambda _ref, _reason: owned.cancel())
+            try:
+                yield ref
+            finally:
+                ref.unwatch(owned)
+                with trio.CancelScope(shield=True):
+                    await ref.stop(self.grace if grace is None else grace)
+        if owned.cancelled_caught and isinstance(ref.reason, BaseException):
+            raise ActorCrashed(f"actor {ref.name!r} crashed") from ref.reason
+
+    async def start_supervisor(
+        self,
+        name: str,
+        *,
+        dynamic: bool = True,
+        escalate: bool = False,
+        grace: float = 10.0,
+        **options: Unpack[Options],
+    ) -> Supervisor:
+        """Start a nested supervisor as a child of this one and return it.
+
+        Its children's crash budgets are its own business: with ``escalate=False`` a child
+        past its budget just ends (logged); with ``escalate=True`` this nested supervisor
+        crashes and *its* ``restart`` policy here decides (a restarted supervisor starts
+        empty). Stopping it stops its children tier by tier within ``grace``.
+        """
+        child = Supervisor(name, escalate=escalate, dynamic=dynamic, grace=grace)
+        child.ref = await self.start(name, child._serve, **options)
+        return child
+
+    async def _serve(
+        self, inbox: Inbox[None, None], *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """A nested supervisor as an actor: its nursery lives until its mailbox closes."""
+        async with trio.open_nursery() as nursery:
+            self._nursery, self._stopping = nursery, False
+            try:
+                task_status.started()
+                async for envelope in inbox:
+                    log.warning("supervisor %r ignores message %r", self.name, envelope.msg)
+                await self.stop(self.grace)
+            finally:
+                self._nursery = None
+                for ref in self.children():  # cancelled or crashed: no grace for anyone
+                    ref.kill()
+
+    async def stop(self, grace: float) -> None:
+        """Stop all children, highest tier first, the peers of a tier concurrently.
+
+        ``grace`` is the total budget; each tier gets what is left of it.
+        """
+        self._stopping = True
         deadline = trio.current_time() + grace
-        for ref in reversed(self._refs):
-            await ref.stop(max(deadline - trio.current_time(), 0.0))
+        for tier in sorted({ref.tier for ref in self._children.values()}, reverse=True):
+            peers = [ref for ref in self._children.values() if ref.tier == tier]
+            async with trio.open_nursery() as nursery:
+                for ref in peers:
+                    nursery.start_soon(ref.stop, max(deadline - trio.current_time(), 0.0))
+
+    async def _supervise(
+        self,
+        ref: ActorRef[M, R],
+        actor: ActorFn[M, R],
+        restart: Restart,
+        policy: RestartPolicy,
+        *,
+        task_status: trio.TaskStatus[ActorRef[M, R]] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Run ``actor`` in this one task until it ends, restarting it by ``restart``.
+
+        One flat function on purpose: its frame is what every idle actor keeps alive.
+        """
+        ready = _Ready(task_status, ref)
+        del task_status  # it holds the start nursery; _Ready lets go of it once started
+        mailbox = ref._mailbox
+        crashes: list[float] = []
+        reason: Reason = ref._stop_reason
+        self._children[ref.id] = ref
+        try:
+            with ref._scope:
+                while True:
+                    try:
+                        await actor(mailbox, task_status=ready)
+                    except Exception as exc:
+                        log.exception("actor %r crashed", ref.name)
+                        reason = exc
+                    else:
+                        if mailbox.closed:
+                            reason = STOPPED  # stopped and drained (or chose to finish)
+                            break
+                        if restart is not Restart.PERMANENT:
+                            reason = NORMAL
+                            break
+                        log.error("actor %r returned while its mailbox is open", ref.name)
+                        reason = ActorCrashed(f"permanent actor {ref.name!r} returned")
+                    mailbox._recover(policy.max_deliveries)
+                    if restart is Restart.TEMPORARY:
+                        break
+                    now = trio.current_time()
+                    crashes[:] = [t for t in crashes if t > now - policy.window_seconds]
+                    crashes.append(now)
+                    if len(crashes) > policy.max_restarts:
+                        escalation = ActorEscalation(ref.name, len(crashes), policy.window_seconds)
+                        escalation.__cause__ = reason if isinstance(reason, BaseException) else None
+                        reason = escalation
+                        if self.escalate or not ready.ready:
+                            raise escalation
+                        log.error("%s (supervisor %r carries on)", escalation, self.name)
+                        break
+                    delay = policy.backoff(len(crashes))
+                    log.info("actor %r restarting in %.3fs", ref.name, delay)
+                    await trio.sleep(delay)
+        finally:
+            if ref._scope.cancel_called and isinstance(reason, str):
+                reason = ref._stop_reason  # killed, whether or not it noticed
+            self._children.pop(ref.id, None)
+            lost = ref._ended(reason)
+            if lost:
+                log.warning("actor %r ended (%s) with %d messages lost", ref.name, reason, lost)
+        if not ready.ready:  # start() is waiting: tell it
+            cause = reason if isinstance(reason, BaseException) else None
+            raise ActorCrashed(f"actor {ref.name!r} ended before it was ready ({reason})") from cause
 
 
 @asynccontextmanager
-async def open_supervisor(grace: float = 10.0) -> AsyncIterator[Supervisor]:
-    """A nursery of supervised actors that drain on exit.
+async def open_supervisor(grace: float = 10.0, *, name: str = "root") -> AsyncIterator[Supervisor]:
+    """The root supervisor: its children stop in reverse start order on exit.
 
     Actors are shielded from cancellation of the enclosing scopes: when the block is left
-    for any reason (including the root scope being cancelled) every actor is stopped with
+    for any reason (including the root scope being cancelled) every child is stopped with
     :meth:`Supervisor.stop`, so it can finish queued work within ``grace`` seconds. An
     :class:`ActorEscalation` cancels the block and is raised from here (inside an
     ``ExceptionGroup``, like any nursery error).
     """
+    supervisor = Supervisor(name, escalate=True, dynamic=False, grace=grace)
     async with trio.open_nursery() as nursery:
-        supervisor = Supervisor(nursery)
+        supervisor._nursery = nursery
         try:
             yield supervisor
         finally:

@@ -10,6 +10,7 @@ from typing import Any
 
 from quart import Blueprint, Response
 
+from duo.clubs import uncount_member
 from duo.erlang_term import UNDECODABLE, decode_term
 from duo.http.endpoint import Ctx, endpoint
 from duo.http.errors import HttpError
@@ -18,6 +19,7 @@ from duo.ratelimit import DAILY_3
 from duo.search.filters import read_filters
 from duo.sessions import ONBOARDED
 from duo.sql import account as account_sql
+from duo.sql import account_deletion
 from duo.sql import questions as questions_sql
 from duo.sql.database import Connection
 from duo.sql.values import point_coordinates
@@ -34,7 +36,7 @@ async def deactivate(ctx: Ctx) -> None:
     """Hide the account until the next sign-in; the session stays valid."""
     async with ctx.svc.db.transaction() as conn:
         if await account_sql.deactivate(conn, ctx.person_id):
-            await account_sql.leave_club_counts(conn, ctx.person_id)
+            await uncount_member(conn, ctx.person_id)
 
 
 @bp.delete("/account")
@@ -42,15 +44,10 @@ async def deactivate(ctx: Ctx) -> None:
 async def delete_account(ctx: Ctx) -> list[dict[str, Any]]:
     """Delete the account for good; its media objects are queued for the cleaners."""
     async with ctx.svc.db.transaction() as conn:
-        person = await account_sql.lock_for_deletion(conn, ctx.person_id)
-        if person is None:  # a concurrent deletion won the row lock
-            raise HttpError(401, "Invalid session token")
-        username = str(person["uuid"])
-        await account_sql.delete(conn, ctx.person_id, username)
-        if person["activated"]:
-            await account_sql.leave_club_counts(conn, ctx.person_id)
-        await account_sql.delete_person(conn, ctx.person_id)
-    return [{"person_id": person["id"], "person_uuid": username}]
+        deleted = await account_deletion.delete_account(conn, ctx.person_id)
+    if deleted is None:  # a concurrent deletion won the row lock
+        raise HttpError(401, "Invalid session token")
+    return [deleted]
 
 
 @bp.get("/export-data-token")

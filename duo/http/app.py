@@ -30,6 +30,9 @@ AREAS = (
     "duo.http.prospects",
     "duo.http.feed",
     "duo.http.clubs",
+    "duo.http.verification",
+    "duo.http.payments",
+    "duo.http.admin",
 )
 
 # The optional status port serves the status page (and liveness) only.

@@ -116,7 +116,7 @@ async def post_skip(ctx: Ctx, body: SkipBody, prospect_uuid: str) -> None:
         prospect_id = await prospects_sql.person_id_of(conn, wanted)
         if prospect_id is None:
             raise HttpError(404)
-        await prospects_sql.skip(conn, ctx.person_id, prospect_id, reason, ctx.svc.now())
+        await reports.skip(conn, ctx.person_id, prospect_id, reason, ctx.svc.now())
         mail = None if reason is None else await reports.lodge(conn, ctx.svc, ctx.person_id, prospect_id, reason)
     if mail is not None:
         await ctx.svc.send_mail(mail)

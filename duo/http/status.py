@@ -20,6 +20,14 @@ async def health(ctx: Any) -> str:
     return "status: ok"
 
 
+@bp.get("/health/details")
+@endpoint(auth=None, ip_limits=())
+async def health_details(ctx: Any) -> dict[str, Any]:
+    """Liveness plus the scheduled jobs; a failing job shows here without failing health."""
+    jobs_status = services().jobs_status
+    return {"status": "ok", "scheduler": None if jobs_status is None else await jobs_status()}
+
+
 def status_document() -> dict[str, Any]:
     maintenance = services().config.http.maintenance
     return {"api_version": 7, "statuses": STATUSES, "status_index": 1 if maintenance else 0}

@@ -8,7 +8,7 @@ queues (``undeleted_photo`` / ``undeleted_audio``, §11.6).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,7 +19,7 @@ from duo.http.endpoint import Body
 from duo.http.errors import HttpError, value_error
 from duo.media import MediaError, new_media_id
 from duo.media.audio import audio_key
-from duo.media.images import Crop, ProcessedPhoto, photo_hash
+from duo.media.images import PROFILE_SIZES, Crop, ProcessedPhoto, photo_hash
 from duo.media.storage import BucketKind, StorageError, put_all
 from duo.services import Services
 from duo.sql.photos import QueueTable, is_banned_hash, queue_deletion
@@ -44,11 +44,15 @@ class AudioUpload(Body):
     base64: Any = None
 
 
-async def process_photo_upload(svc: Services, upload: PhotoUpload) -> ProcessedPhoto:
-    """Validate and render a photo; any rejection is a 400 at ``base64_file``."""
+async def process_photo_upload(
+    svc: Services, upload: PhotoUpload, *, sizes: Sequence[int] = PROFILE_SIZES, original: bool = True
+) -> ProcessedPhoto:
+    """Validate and render a photo (the selfie asks for fewer renditions); any rejection is
+    a 400 at ``base64_file``."""
     try:
         banned = await is_banned_hash(svc.db, photo_hash(upload.base64))
-        return await svc.media.photo(upload.base64, Crop(top=upload.top, left=upload.left), banned=banned)
+        crop = Crop(top=upload.top, left=upload.left)
+        return await svc.media.photo(upload.base64, crop, banned=banned, sizes=sizes, original=original)
     except MediaError as e:
         raise value_error(e.message, ["base64_file"]) from None
 

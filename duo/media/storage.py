@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -41,6 +41,10 @@ class Storage(Protocol):
     async def delete(self, bucket_kind: BucketKind, keys: Sequence[str]) -> None: ...
 
     async def get(self, bucket_kind: BucketKind, key: str) -> bytes | None: ...
+
+    def pages(self, bucket_kind: BucketKind, prefix: str, page_size: int) -> AsyncIterator[list[str]]:
+        """The keys starting with ``prefix``, ``page_size`` at a time (bucket reconciliation)."""
+        ...
 
 
 async def put_all(storage: Storage, bucket_kind: BucketKind, objects: Mapping[str, bytes]) -> None:
@@ -142,6 +146,18 @@ class S3Storage:
         except (BotoCoreError, ClientError) as e:
             raise StorageError(f"get {key!r} failed: {e}") from e
 
+    async def pages(self, bucket_kind: BucketKind, prefix: str, page_size: int) -> AsyncIterator[list[str]]:
+        """``ListObjectsV2`` page by page."""
+        token: dict[str, str] = {}
+        while True:
+            reply = await self._call(
+                "list_objects_v2", Bucket=self._buckets[bucket_kind], Prefix=prefix, MaxKeys=page_size, **token
+            )
+            yield [item["Key"] for item in reply.get("Contents", [])]
+            if not reply.get("IsTruncated"):
+                return
+            token = {"ContinuationToken": reply["NextContinuationToken"]}
+
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """Run one blocking client call in a worker thread, mapping boto errors."""
         fn = getattr(self._client, method)
@@ -186,6 +202,12 @@ class LocalStorage:
         path = self._path(bucket_kind, key)
         return await trio.to_thread.run_sync(_read_or_none, path)
 
+    async def pages(self, bucket_kind: BucketKind, prefix: str, page_size: int) -> AsyncIterator[list[str]]:
+        """File names starting with ``prefix``, sorted, ``page_size`` at a time."""
+        names = await trio.to_thread.run_sync(_names, self.directory(bucket_kind), prefix)
+        for start in range(0, len(names), page_size):
+            yield names[start : start + page_size]
+
     def _path(self, bucket_kind: BucketKind, key: str) -> Path:
         """Keys are flat names; anything that could escape the directory is refused."""
         if not _SAFE_KEY.fullmatch(key):
@@ -215,6 +237,12 @@ def _unlink_all(paths: Iterable[Path]) -> None:
             path.unlink(missing_ok=True)
     except OSError as e:
         raise StorageError(f"could not delete: {e}") from e
+
+
+def _names(directory: Path, prefix: str) -> list[str]:
+    if not directory.is_dir():
+        return []
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(prefix) and _SAFE_KEY.fullmatch(p.name))
 
 
 def _read_or_none(path: Path) -> bytes | None:

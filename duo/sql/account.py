@@ -1,5 +1,5 @@
-"""Queries of the account lifecycle (http-api-accounts §7): deactivation, deletion, and the
-rows of the data export."""
+"""Queries of the account lifecycle (http-api-accounts §7): deactivation, export tokens and
+the rows of the data export (deletion: :mod:`duo.sql.account_deletion`)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from asyncpg import Record
-
-from duo.sql.database import Connection, Queryable, limit_statement_time
-
-
-async def leave_club_counts(conn: Connection, person_id: int) -> None:
-    """An activated member stops counting in each of their clubs (never below zero)."""
-    await conn.execute(
-        """UPDATE club SET count_members = GREATEST(count_members - 1, 0)
-           WHERE name IN (SELECT club_name FROM person_club WHERE person_id = $1)""",
-        person_id,
-    )
+from duo.sql.database import Connection, Queryable
 
 
 async def deactivate(conn: Connection, person_id: int) -> bool:
@@ -26,44 +15,6 @@ async def deactivate(conn: Connection, person_id: int) -> bool:
     return bool(
         await conn.fetchval("UPDATE person SET activated = FALSE WHERE id = $1 AND activated RETURNING id", person_id)
     )
-
-
-async def lock_for_deletion(conn: Connection, person_id: int) -> Record | None:
-    """The account's id, uuid and activation (row locked; the transaction gets the 30 s
-    statement timeout a deletion may need); None if it is already gone."""
-    await limit_statement_time(conn, "30s")
-    return await conn.fetchrow("SELECT id, uuid, activated FROM person WHERE id = $1 FOR UPDATE", person_id)
-
-
-async def delete(conn: Connection, person_id: int, username: str) -> None:
-    """Delete the account's chat state, archive and row; its media objects (photos, selfies,
-    the audio bio and voice messages no one else holds) are queued for the cleaners."""
-    await conn.execute("DELETE FROM inbox WHERE luser = $1", username)
-    await conn.execute("DELETE FROM duo_last_notification WHERE username = $1", username)
-    await conn.execute("DELETE FROM duo_push_token WHERE username = $1", username)
-    await conn.execute(
-        """INSERT INTO undeleted_photo (uuid)
-           SELECT uuid FROM photo WHERE person_id = $1
-           UNION SELECT photo_uuid FROM verification_job WHERE person_id = $1
-           ON CONFLICT DO NOTHING""",
-        person_id,
-    )
-    await conn.execute(
-        """INSERT INTO undeleted_audio (uuid)
-           SELECT uuid FROM audio WHERE person_id = $1
-           UNION
-           SELECT m.audio_uuid FROM mam_message m
-           WHERE m.person_id = $1 AND m.audio_uuid IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM mam_message o
-                             WHERE o.audio_uuid = m.audio_uuid AND o.person_id <> $1)
-           ON CONFLICT DO NOTHING""",
-        person_id,
-    )
-    await conn.execute("DELETE FROM mam_message WHERE person_id = $1", person_id)
-
-
-async def delete_person(conn: Connection, person_id: int) -> None:
-    await conn.execute("DELETE FROM person WHERE id = $1", person_id)
 
 
 async def new_export_token(db: Queryable, person_id: int, now: dt.datetime, expires_at: dt.datetime) -> uuid.UUID:

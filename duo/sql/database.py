@@ -86,6 +86,8 @@ class QueryTimeout(Exception):
 
 # What a pool call raises when the server is down, restarting or unreachable.
 LOST_SERVER = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
+# What a statement or a transaction can fail with at run time (not a bug in the caller).
+DB_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, DatabaseUnavailable, *LOST_SERVER)
 
 
 class Database:

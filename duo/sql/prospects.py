@@ -113,32 +113,6 @@ async def person_id_of(conn: Connection, person: uuid.UUID) -> int | None:
     return person_id
 
 
-async def skip(conn: Connection, subject_id: int, object_id: int, reason: str | None, now: dt.datetime) -> None:
-    """Record the skip (a report if there is a reason) and drop both from each other's
-    search cache. README: reporting someone already skipped still marks the skip as a report."""
-    await conn.execute(
-        """INSERT INTO skipped (subject_person_id, object_person_id, reported, report_reason, created_at)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (subject_person_id, object_person_id) DO UPDATE
-           SET reported = TRUE, report_reason = EXCLUDED.report_reason,
-               created_at = CASE WHEN skipped.reported THEN skipped.created_at
-                                 ELSE EXCLUDED.created_at END
-           WHERE EXCLUDED.reported""",
-        subject_id,
-        object_id,
-        reason is not None,
-        reason or "",
-        now,
-    )
-    await conn.execute(
-        """DELETE FROM search_cache
-           WHERE (searcher_person_id = $1 AND prospect_person_id = $2)
-              OR (searcher_person_id = $2 AND prospect_person_id = $1)""",
-        subject_id,
-        object_id,
-    )
-
-
 async def unskip(db: Queryable, subject_id: int, object_: int | uuid.UUID) -> None:
     """Undo a skip of a person named by id or by uuid (an unknown one changes nothing)."""
     object_sql = "(SELECT id FROM person WHERE uuid = $2)" if isinstance(object_, uuid.UUID) else "$2"

@@ -13,12 +13,21 @@ import email
 import email.message
 import email.policy
 import socket
+import ssl
 from collections.abc import AsyncIterator
-from typing import Any
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
 
+import attrs
 import pytest
 import trio
+import trustme
 from aiosmtpd.controller import Controller
+
+from duo.actors.mailer import Mail, MailerSettings, start_mailer
+from duo.actors.runtime import open_supervisor
+from duo.services import Services
 
 
 def free_port() -> int:
@@ -35,6 +44,7 @@ class SmtpServer:
         self.port = 0
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []  # (mail from, rcpt tos) accepted
+        self.encrypted: list[bool] = []  # per accepted message: did it arrive over TLS
         self.attempts = 0  # DATA commands seen, accepted or not
         self.defer_next = 0  # answer 451 to this many DATA commands
         self.reject: set[str] = set()  # recipients answered with 550
@@ -59,6 +69,7 @@ class SmtpServer:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, email.message.EmailMessage)
         self.messages.append(message)
+        self.encrypted.append(server.transport.get_extra_info("ssl_object") is not None)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self._token.run_sync_soon(self._notify)
         return "250 Message accepted for delivery"
@@ -79,17 +90,61 @@ class SmtpServer:
             await self._changed.wait()
 
 
-@pytest.fixture
-async def smtp_server() -> AsyncIterator[SmtpServer]:
+TlsOffer = Literal["none", "starttls", "ssl"]
+
+
+@asynccontextmanager
+async def serve_smtp(tls: TlsOffer = "none", context: ssl.SSLContext | None = None) -> AsyncIterator[SmtpServer]:
+    """aiosmtpd on a free port: plain, offering STARTTLS, or TLS from the first byte."""
     server = SmtpServer(trio.lowlevel.current_trio_token())
     server.port = free_port()
     # An explicit plain asyncio loop: trio-asyncio (imported by other plugins) replaces the
     # default loop policy, and its loops cannot run in aiosmtpd's server thread.
     loop = asyncio.SelectorEventLoop()
-    controller = Controller(server, hostname="127.0.0.1", port=server.port, loop=loop)
+    options: dict[str, Any] = {}
+    if tls == "starttls":
+        options["tls_context"] = context
+    elif tls == "ssl":
+        options["ssl_context"] = context
+    controller = Controller(server, hostname="127.0.0.1", port=server.port, loop=loop, **options)
     await trio.to_thread.run_sync(controller.start)
     try:
         yield server
     finally:
         await trio.to_thread.run_sync(controller.stop)
         loop.close()
+
+
+@pytest.fixture
+async def smtp_server() -> AsyncIterator[SmtpServer]:
+    """A plain relay (no STARTTLS offered)."""
+    async with serve_smtp() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_ca(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
+    """A throw-away CA (its PEM file, for the client) and a server context it signed for 127.0.0.1."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    pem = tmp_path / "smtp-ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    return pem, context
+
+
+@asynccontextmanager
+async def smtp_mail(svc: Services, smtp_server: SmtpServer, tmp_path: Path) -> AsyncIterator[Services]:
+    """``svc`` whose mail goes through a real mailer actor to the test SMTP server."""
+    settings = MailerSettings(
+        smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_user=None, smtp_pass=None, smtp_tls="none",
+        sender="Duolicious <no-reply@duolicious.app>", mail_log=tmp_path / "mail.log", retry_initial=0.01,
+        smtp_timeout=5.0,
+    )
+    async with open_supervisor() as supervisor:
+        mailer = await start_mailer(supervisor, settings)
+
+        async def send_mail(mail: Mail) -> None:
+            mailer.cast(mail)
+
+        yield attrs.evolve(svc, send_mail=send_mail)

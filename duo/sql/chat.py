@@ -1,0 +1,374 @@
+"""Every SQL statement of the chat service (chat-protocol §9), with typed results.
+
+The pipeline reads what its gates need for a whole batch in four set-based queries
+(people with their push token and first photo; ``skipped`` and ``messaged`` pairs;
+intro-limit counters; recent intro hashes) and writes the accepted messages together with set-based
+statements in one savepoint (:func:`store_messages`); if that fails it writes them one by
+one, each in its own savepoint, so one failing message never aborts the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+import attrs
+
+from duo.aio import aio
+from duo.sql.database import Connection, Database
+
+log = logging.getLogger("duo.sql.chat")
+
+Pair = tuple[int, int]  # (subject person id, object person id)
+
+
+# -- reads for the gates ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class ChatPerson:
+    """What the gates and the push need of a sender or recipient."""
+
+    id: int
+    uuid: str  # canonical
+    name: str
+    verification_required: bool
+    verification_level_id: int
+    sign_up_time: dt.datetime
+    intros_notification: int
+    chats_notification: int
+    push_token: str | None
+    photo_uuid: str | None  # the photo with the lowest position
+    photo_blurhash: str | None
+
+
+async def people(conn: Connection, uuids: Sequence[str]) -> dict[str, ChatPerson]:
+    """The people named by canonical UUIDs (unknown ones are absent)."""
+    rows = await conn.fetch(
+        """SELECT p.id, p.uuid::text AS uuid, p.name, p.verification_required, p.verification_level_id,
+                  p.sign_up_time, p.intros_notification, p.chats_notification,
+                  t.token AS push_token, ph.uuid AS photo_uuid, ph.blurhash AS photo_blurhash
+           FROM person p
+           LEFT JOIN duo_push_token t ON t.username = p.uuid::text
+           LEFT JOIN LATERAL (SELECT uuid, blurhash FROM photo WHERE person_id = p.id
+                              ORDER BY position LIMIT 1) ph ON TRUE
+           WHERE p.uuid = ANY($1::uuid[])""",
+        list(uuids),
+    )
+    found = [ChatPerson(**dict(row)) for row in rows]
+    return {person.uuid: person for person in found}
+
+
+@attrs.frozen
+class Pairs:
+    """Which of the asked (subject, object) pairs have a ``skipped`` / ``messaged`` row."""
+
+    skipped: set[Pair]
+    messaged: set[Pair]
+
+
+async def existing_pairs(conn: Connection, pairs: Sequence[Pair]) -> Pairs:
+    if not pairs:
+        return Pairs(skipped=set(), messaged=set())
+    rows = await conn.fetch(
+        """WITH p AS (SELECT * FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id))
+           SELECT 'skipped' AS kind, t.subject_person_id, t.object_person_id
+           FROM p JOIN skipped t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id
+           UNION ALL
+           SELECT 'messaged', t.subject_person_id, t.object_person_id
+           FROM p JOIN messaged t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id""",
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+    )
+    found = Pairs(skipped=set(), messaged=set())
+    for row in rows:
+        (found.skipped if row["kind"] == "skipped" else found.messaged).add((row[1], row[2]))
+    return found
+
+
+@attrs.frozen
+class IntroCounts:
+    """§8.4 inputs: conversations started in the last day (at most 30), reports in the
+    last 7 days (not by bots), rude messages in the last day."""
+
+    started: int
+    reports: int
+    rude: int
+
+
+async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.datetime) -> dict[int, IntroCounts]:
+    if not sender_ids:
+        return {}
+    rows = await conn.fetch(
+        """SELECT s.id,
+                  (SELECT count(*) FROM (
+                       SELECT 1 FROM messaged m
+                       WHERE m.subject_person_id = s.id AND m.created_at > $2::timestamptz - interval '1 day'
+                         AND NOT EXISTS (
+                             SELECT 1 FROM messaged r
+                             WHERE r.subject_person_id = m.object_person_id
+                               AND r.object_person_id = s.id AND r.created_at < m.created_at)
+                       LIMIT 30) started) AS started,
+                  (SELECT count(*) FROM skipped k JOIN person p ON p.id = k.subject_person_id
+                   WHERE k.object_person_id = s.id AND k.reported
+                     AND k.created_at > $2::timestamptz - interval '7 days' AND NOT 'bot' = ANY(p.roles)) AS reports,
+                  (SELECT count(*) FROM rude_message r
+                   WHERE r.person_id = s.id AND r.created_at > $2::timestamptz - interval '1 day') AS rude
+           FROM unnest($1::int[]) AS s(id)""",
+        list(sender_ids),
+        now,
+    )
+    return {row["id"]: IntroCounts(row["started"], row["reports"], row["rude"]) for row in rows}
+
+
+async def recent_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> set[str]:
+    """The hashes used within the last 7 days (§8.7)."""
+    if not hashes:
+        return set()
+    rows = await conn.fetch(
+        "SELECT hash FROM intro_hash WHERE hash = ANY($1::text[]) AND last_used_at > $2::timestamptz - interval '7 days'",
+        list(hashes),
+        now,
+    )
+    return {row["hash"] for row in rows}
+
+
+# -- writes of the pipeline ------------------------------------------------------------------
+
+
+async def record_rude(conn: Connection, person_id: int, body: str, now: dt.datetime) -> None:
+    await conn.execute(
+        "INSERT INTO rude_message (person_id, message, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        person_id,
+        body,
+        now,
+    )
+
+
+async def touch_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> None:
+    if hashes:
+        await conn.execute(
+            """INSERT INTO intro_hash (hash, last_used_at) SELECT DISTINCT unnest($1::text[]), $2::timestamptz
+               ON CONFLICT (hash) DO UPDATE SET last_used_at = EXCLUDED.last_used_at""",
+            list(hashes),
+            now,
+        )
+
+
+@attrs.frozen
+class MessageWrite:
+    """Everything §9.1 writes for one message (plus the last-notification upsert)."""
+
+    sender_id: int
+    sender_uuid: str
+    recipient_id: int
+    recipient_uuid: str
+    stanza_id: str
+    archive_id: int  # the sender's copy; the recipient's is + 1
+    archived: bytes  # mam_message.message
+    inbox_content: bytes
+    audio_uuid: str | None
+    search_body: str
+    inbox_timestamp: int
+    now: dt.datetime
+    notified_intro: bool | None  # None: no push queued; else which column to set
+    notify_at: int  # Unix seconds for duo_last_notification
+
+
+async def store_messages(conn: Connection, writes: Sequence[MessageWrite]) -> list[bool]:
+    """Write a batch's messages; which of them were stored.
+
+    Happy path: the whole batch in one savepoint with a few set-based statements. If that
+    fails, each message is written alone in its own savepoint, so only the bad ones fail.
+    """
+    if not writes:
+        return []
+    if await _in_savepoint(conn, writes, quiet=len(writes) > 1):
+        return [True] * len(writes)
+    if len(writes) == 1:
+        return [False]
+    return [await _in_savepoint(conn, [m], quiet=False) for m in writes]
+
+
+async def _in_savepoint(conn: Connection, writes: Sequence[MessageWrite], *, quiet: bool) -> bool:
+    savepoint = conn.raw.transaction()
+    await aio(savepoint.start)()
+    try:
+        await _write_messages(conn, writes)
+    except asyncpg.PostgresError as e:
+        if quiet:
+            log.info("a batch of %d chat messages failed (%s); storing them one by one", len(writes), e)
+        else:
+            log.exception("chat message %r from %s could not be stored", writes[0].stanza_id, writes[0].sender_uuid)
+        await aio(savepoint.rollback)()
+        return False
+    await aio(savepoint.commit)()
+    return True
+
+
+async def _write_messages(conn: Connection, writes: Sequence[MessageWrite]) -> None:
+    """§9.1 for several messages, in order, as if written one after another."""
+    archive = [
+        row
+        for m in writes
+        for row in (
+            (m.archive_id, m.sender_id, m.recipient_uuid, "O", m.archived, m.audio_uuid, m.search_body),
+            (m.archive_id + 1, m.recipient_id, m.sender_uuid, "I", m.archived, m.audio_uuid, m.search_body),
+        )
+    ]
+    await conn.execute(
+        """INSERT INTO mam_message
+               (id, person_id, remote_bare_jid, direction, from_jid, message, audio_uuid, search_body)
+           SELECT id, person_id, remote, direction, '', message, audio_uuid, search_body
+           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::mam_direction[], $5::bytea[], $6::text[], $7::text[])
+                AS t(id, person_id, remote, direction, message, audio_uuid, search_body)""",
+        *_columns(archive, 7),
+    )
+    await conn.execute(
+        """WITH t AS (
+               SELECT luser, remote || '@duolicious.app' AS remote_jid, msg_id, box, content, ts, unread, reset
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[],
+                           $7::int[], $8::bool[]) AS u(luser, remote, msg_id, box, content, ts, unread, reset))
+           INSERT INTO inbox (luser, remote_bare_jid, msg_id, box, content, timestamp, unread_count)
+           SELECT luser, remote_jid, msg_id, box, content, ts, unread FROM t
+           ON CONFLICT (luser, remote_bare_jid) DO UPDATE SET
+               msg_id = EXCLUDED.msg_id, box = 'chats', content = EXCLUDED.content,
+               timestamp = EXCLUDED.timestamp,
+               unread_count = EXCLUDED.unread_count + CASE
+                   WHEN (SELECT reset FROM t WHERE t.luser = EXCLUDED.luser AND t.remote_jid = EXCLUDED.remote_bare_jid)
+                   THEN 0 ELSE inbox.unread_count END""",
+        *_columns(_inbox_changes(writes), 8),
+    )
+    await conn.execute(
+        """INSERT INTO messaged (subject_person_id, object_person_id, created_at)
+           SELECT subject_id, object_id, $3::timestamptz FROM unnest($1::int[], $2::int[]) AS t(subject_id, object_id)
+           ON CONFLICT DO NOTHING""",
+        [m.sender_id for m in writes],
+        [m.recipient_id for m in writes],
+        writes[0].now,
+    )
+    for column, intro in (("intro_seconds", True), ("chat_seconds", False)):
+        times = {m.recipient_uuid: m.notify_at for m in writes if m.notified_intro is intro}
+        if times:
+            await conn.execute(
+                f"""INSERT INTO duo_last_notification (username, {column})
+                    SELECT * FROM unnest($1::text[], $2::int[])
+                    ON CONFLICT (username) DO UPDATE SET {column} = EXCLUDED.{column}""",
+                list(times),
+                list(times.values()),
+            )
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    """Rows to per-column lists, for ``unnest`` parameters."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def _inbox_changes(writes: Sequence[MessageWrite]) -> list[tuple[object, ...]]:
+    """One inbox upsert per conversation side, as the messages' upserts in order would leave it.
+
+    (luser, remote, msg_id, box on insert, content, timestamp, unread, reset): the last
+    message wins; ``box`` is ``inbox`` only for a row created by one received message;
+    ``unread`` counts the messages received since the side last sent one, and ``reset`` says
+    it sent one (so the stored count restarts instead of growing).
+    """
+    sides: dict[tuple[str, str], tuple[int, int, bool, MessageWrite]] = {}
+    for m in writes:
+        for luser, remote, sent in ((m.sender_uuid, m.recipient_uuid, True), (m.recipient_uuid, m.sender_uuid, False)):
+            count, unread, reset, _ = sides.get((luser, remote), (0, 0, False, m))
+            sides[(luser, remote)] = (count + 1, 0 if sent else unread + 1, reset or sent, m)
+    return [
+        (luser, remote, m.stanza_id, "inbox" if count == 1 and unread == 1 else "chats",
+         m.inbox_content, m.inbox_timestamp, unread, reset)
+        for (luser, remote), (count, unread, reset, m) in sides.items()
+    ]
+
+
+async def queue_audio_deletion(db: Database | Connection, audio_uuids: Sequence[str]) -> None:
+    """Voice objects whose message was not stored go to the audio cleaner's queue."""
+    if audio_uuids:
+        await db.execute(
+            "INSERT INTO undeleted_audio (uuid) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+            list(audio_uuids),
+        )
+
+
+# -- store.py: history, inbox, displayed, tokens, last online ----------------------------
+
+
+@attrs.frozen
+class ArchiveRow:
+    id: int
+    message: bytes
+    audio_uuid: str | None
+
+
+async def archive_page(
+    db: Database, person_id: int, remote: str, before: int | None, limit: int
+) -> list[ArchiveRow]:
+    """Newest first: the ``limit`` newest rows below ``before`` with ``remote``."""
+    rows = await db.fetch(
+        """SELECT id, message, audio_uuid FROM mam_message
+           WHERE person_id = $1 AND remote_bare_jid = $2 AND ($3::bigint IS NULL OR id < $3)
+           ORDER BY id DESC LIMIT $4""",
+        person_id,
+        remote,
+        before,
+        limit,
+    )
+    return [ArchiveRow(row["id"], row["message"], row["audio_uuid"]) for row in rows]
+
+
+@attrs.frozen
+class InboxRow:
+    remote_bare_jid: str
+    content: bytes
+    unread_count: int
+    box: str
+    timestamp: int
+
+
+async def inbox_rows(db: Database, luser: str) -> list[InboxRow]:
+    rows = await db.fetch(
+        """SELECT remote_bare_jid, content, unread_count, box, timestamp FROM inbox
+           WHERE luser = $1 ORDER BY timestamp, remote_bare_jid""",
+        luser,
+    )
+    return [InboxRow(**dict(row)) for row in rows]
+
+
+async def clear_unread(db: Database, marks: Sequence[tuple[str, str]]) -> None:
+    """(luser, remote_bare_jid) pairs to mark read."""
+    await db.execute(
+        """UPDATE inbox SET unread_count = 0
+           FROM unnest($1::text[], $2::text[]) AS m(luser, remote)
+           WHERE inbox.luser = m.luser AND inbox.remote_bare_jid = m.remote AND inbox.unread_count <> 0""",
+        [m[0] for m in marks],
+        [m[1] for m in marks],
+    )
+
+
+async def write_push_tokens(db: Database, upserts: Sequence[tuple[str, str]], deletes: Sequence[str]) -> None:
+    async with db.transaction() as conn:
+        if upserts:
+            await conn.execute(
+                """INSERT INTO duo_push_token (username, token) SELECT * FROM unnest($1::text[], $2::text[])
+                   ON CONFLICT (username) DO UPDATE SET token = EXCLUDED.token""",
+                [u[0] for u in upserts],
+                [u[1] for u in upserts],
+            )
+        if deletes:
+            await conn.execute("DELETE FROM duo_push_token WHERE username = ANY($1::text[])", list(deletes))
+
+
+async def forget_push_token(db: Database, username: str, token: str) -> None:
+    """Remove a token Expo no longer knows, unless the person registered another since."""
+    await db.execute("DELETE FROM duo_push_token WHERE username = $1 AND token = $2", username, token)
+
+
+async def set_last_online(db: Database, person_uuids: Sequence[str], now: dt.datetime) -> None:
+    await db.execute(
+        "UPDATE person SET last_online_time = $2 WHERE uuid = ANY($1::uuid[])", list(person_uuids), now
+    )
