@@ -40,11 +40,21 @@ def _run_or_exit(fn: Callable[..., Awaitable[object]], *args: object) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from duo.supervisor import run
+    import functools
 
+    from duo.supervisor import run
+    from duo.workers import run_workers, worker_count
+
+    if args.workers is not None and args.workers < 1:
+        print(f"duo: --workers: expected a positive count, got {args.workers}", file=sys.stderr)
+        raise SystemExit(2)
     config = _config(args)
     _logging(config)
-    _run_or_exit(run, config)
+    workers = 1 if args.worker else worker_count(config, args.workers)
+    if workers > 1:
+        _run_or_exit(run_workers, config, workers, args.config)
+    else:
+        _run_or_exit(functools.partial(run, config, shared_port=args.worker))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -154,6 +164,9 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the HTTP API, chat listeners and scheduled jobs")
     serve.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML config file")
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="processes sharing the HTTP port (default: http.workers; one per core in prod, 1 in dev)")
+    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # started by duo.workers
     serve.set_defaults(func=cmd_serve)
     mig = sub.add_parser("migrate", help="create the database if needed, apply the schema and reference data, exit")
     mig.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML config file")

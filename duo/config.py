@@ -29,7 +29,12 @@ def key(default: Any, *env: str, doc: str = "") -> Any:
 
 
 def parse_port_range(text: str) -> list[int]:
-    """``"5443"`` or ``"5443-5447"`` to the list of ports (inclusive)."""
+    """``"5443"`` or ``"5443-5447"`` to the list of ports (inclusive); empty is none.
+
+    Empty is how duo.workers tells a worker without a share of the range to serve HTTP only.
+    """
+    if not text.strip():
+        return []
     first, _, last = text.strip().partition("-")
     try:
         low = int(first)
@@ -72,6 +77,9 @@ class HttpConfig:
     )
     maintenance: bool = key(False, "DUO_MAINTENANCE", doc="answer 503 and report 'down for maintenance'")
     access_log: bool = key(False, "DUO_ACCESS_LOG", doc="log every request (off for speed)")
+    workers: int = key(
+        0, "DUO_HTTP_WORKERS", doc="processes sharing the HTTP port (duo serve --workers); 0 = one per core in prod, 1 in dev"
+    )
 
 
 @attrs.frozen
@@ -311,6 +319,12 @@ def _check_env(config: Config) -> None:
 @_check("chat.ports")
 def _check_chat_ports(config: Config) -> None:
     parse_port_range(config.chat.ports)
+
+
+@_check("http.workers")
+def _check_workers(config: Config) -> None:
+    if config.http.workers < 0:
+        raise ValueError(f"expected 0 (automatic) or a positive count, got {config.http.workers}")
 
 
 @_check("http.port")

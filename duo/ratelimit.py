@@ -1,7 +1,8 @@
 """Fixed-window rate limits (http-api-accounts §2.6), in process or shared through Redis.
 
 A window starts with its first hit and lasts for the limit's period.  With Redis the
-counter is ``INCR`` plus ``EXPIRE`` on first hit, so several processes share it.
+window is ``SET NX EX`` then ``INCR`` in one transaction (one round trip), so several
+processes share it.
 """
 
 from __future__ import annotations
@@ -65,10 +66,16 @@ class RedisCounter:
 
     async def hit(self, key: str, limit: Limit) -> bool:
         name = f"duo:rl:{limit.count}/{limit.seconds}:{key}"
-        count = await aio(self._redis.incr)(name)
-        if count == 1:
-            await aio(self._redis.expire)(name, limit.seconds)
-        return int(count) <= limit.count
+        count = await aio(self._count)(name, limit.seconds)
+        return count <= limit.count
+
+    async def _count(self, name: str, seconds: int) -> int:
+        """One round trip: create the window with its expiry if absent, then count the hit."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(name, 0, ex=seconds, nx=True)
+            pipe.incr(name)
+            _, count = await pipe.execute()
+        return int(count)
 
 
 class RateLimitExceeded(Exception):

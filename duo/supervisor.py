@@ -29,6 +29,7 @@ from duo.safety.checks import warm_up
 from duo.services import GRACE_SECONDS, Services, start_services
 from duo.sql import embedded
 from duo.sql.database import DbSettings
+from duo.workers import shared_port_bind
 
 log = logging.getLogger("duo")
 
@@ -76,9 +77,13 @@ async def serve_http(
     svc: Services,
     shutdown: trio.Event,
     *,
+    shared_port: bool = False,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve the API (and the optional status port) until ``shutdown`` is set."""
+    """Serve the API (and the optional status port) until ``shutdown`` is set.
+
+    ``shared_port``: bind with SO_REUSEPORT, as one of the workers of duo.workers.
+    """
     config = svc.config
     apps = [(config.http.port, http_app(svc))]
     if config.http.status_port:
@@ -87,6 +92,8 @@ async def serve_http(
     async with trio.open_nursery() as nursery:
         for port, app in apps:
             hc = hypercorn_config(config.http.host, port, config)
+            if shared_port:
+                hc.bind = [shared_port_bind(config.http.host, port)]
             binds += await nursery.start(functools.partial(serve, app, hc, shutdown_trigger=shutdown.wait))
         task_status.started(binds)
 
@@ -99,8 +106,10 @@ async def _wait_for_signal(shutdown: trio.Event) -> None:
             return
 
 
-async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
-    """Run duo until SIGINT/SIGTERM."""
+async def run(
+    config: Config, *, shared_port: bool = False, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Run duo until SIGINT/SIGTERM (``shared_port``: as one of the workers of duo.workers)."""
     config.state_path.mkdir(parents=True, exist_ok=True)
     async with open_database(config) as db_settings, open_loop(), trio.open_nursery() as root:
         # compiling the word lists takes seconds: do it while the database starts
@@ -115,7 +124,7 @@ async def run(config: Config, *, task_status: trio.TaskStatus[list[str]] = trio.
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_wait_for_signal, shutdown)
-                binds = await nursery.start(serve_http, svc, shutdown)
+                binds = await nursery.start(functools.partial(serve_http, svc, shutdown, shared_port=shared_port))
                 log.info("duo is serving HTTP on %s", ", ".join(binds))
                 task_status.started(binds)
                 await shutdown.wait()

@@ -33,21 +33,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@asynccontextmanager
-async def running_duo(
-    state: Path, port: int, extra: dict[str, str] | None = None, stop: signal.Signals = signal.SIGTERM
-) -> AsyncIterator[httpx.AsyncClient]:
-    """`duo serve` in a subprocess until the block ends; then ``stop`` must end it cleanly (exit 0)."""
+def serve_env(state: Path, port: int, chat_ports: str) -> dict[str, str]:
+    """The environment of a `duo serve` subprocess on embedded defaults, in dev mode."""
     env = dict(
         os.environ,
         DUO_ENV="dev",
         DUO_STATE_DIR=str(state),
         DUO_HTTP_PORT=str(port),
         DUO_HTTP_HOST="127.0.0.1",
-        DUO_CHAT_PORTS=str(free_port()),
+        DUO_CHAT_PORTS=chat_ports,
         DUO_IP_BLOCKLIST_URLS="",
     )
     env.pop("DUO_DB_HOST", None)
+    return env
+
+
+@asynccontextmanager
+async def running_duo(
+    state: Path, port: int, extra: dict[str, str] | None = None, stop: signal.Signals = signal.SIGTERM
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`duo serve` in a subprocess until the block ends; then ``stop`` must end it cleanly (exit 0)."""
+    env = serve_env(state, port, str(free_port()))
     env.update(extra or {})
     proc = await trio.lowlevel.open_process([sys.executable, "-m", "duo", "serve"], env=env, stderr=subprocess.PIPE)
     assert proc.stderr is not None

@@ -55,11 +55,13 @@ def create_app(svc: Services, areas: tuple[str, ...] = AREAS) -> Any:
 
     origins = {o.strip() for o in svc.config.http.cors_origins.split(",") if o.strip()}
 
-    @app.before_request
-    async def maintenance() -> Response | None:
-        if svc.config.http.maintenance and request.path != "/status":
-            return Response("Down for maintenance", 503, content_type="text/html; charset=utf-8")
-        return None
+    if svc.config.http.maintenance:  # fixed for the process: no hook at all on the usual path
+
+        @app.before_request
+        async def maintenance() -> Response | None:
+            if request.path != "/status":
+                return Response("Down for maintenance", 503, content_type="text/html; charset=utf-8")
+            return None
 
     @app.after_request
     async def cors(response: Response) -> Response:

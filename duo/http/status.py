@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from quart import Blueprint
@@ -15,9 +16,9 @@ STATUSES = ["ok", "down for maintenance"]
 
 @bp.get("/health")
 @endpoint(auth=None, ip_limits=())
-async def health(ctx: Any) -> str:
-    """Liveness for container health checks."""
-    return "status: ok"
+async def health(ctx: Any) -> tuple[str, int, dict[str, str]]:
+    """Liveness for container health checks; X-Duo-Pid names the worker that answered."""
+    return "status: ok", 200, {"X-Duo-Pid": str(os.getpid())}
 
 
 @bp.get("/health/details")
