@@ -80,6 +80,10 @@ class DatabaseUnavailable(Exception):
     """The pool is closed (the persistence actor is reconnecting) or the server is gone."""
 
 
+class QueryTimeout(Exception):
+    """A statement ran past its ``statement_timeout``; its transaction was rolled back."""
+
+
 # What a pool call raises when the server is down, restarting or unreachable.
 LOST_SERVER = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
 # What a statement or a transaction can fail with at run time (not a bug in the caller).
@@ -168,9 +172,21 @@ class Database:
             await aio(tx.start)()
             try:
                 yield conn
-            except BaseException:
+            except BaseException as e:
                 with trio.CancelScope(shield=True):
                     await aio(tx.rollback)()
+                if isinstance(e, asyncpg.QueryCanceledError):
+                    raise QueryTimeout(str(e)) from e
                 raise
             with trio.CancelScope(shield=True):
                 await aio(tx.commit)()
+
+
+# What a query helper takes: the pool for one statement, or a connection in a transaction.
+Queryable = Database | Connection
+
+
+async def limit_statement_time(conn: Connection, timeout: str) -> None:
+    """Cap each statement of the transaction (``'10s'``, ``'1000ms'``); over it, the block
+    raises :class:`QueryTimeout` and everything is rolled back."""
+    await conn.execute(f"SET LOCAL statement_timeout = '{timeout}'")
