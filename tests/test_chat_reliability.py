@@ -16,7 +16,7 @@ from trio_websocket import ConnectionClosed
 from duo.actors.runtime import open_supervisor
 from duo.chat import pipeline, store
 from duo.chat.archive import decode_archived
-from duo.chat.room import committer
+from duo.chat.room import Pending, Rooms, committer
 from duo.chat.stanzas import ChatMessage, MamQuery, ServerError
 from duo.services import Services
 from duo.sql.database import Database, DbSettings
@@ -170,6 +170,36 @@ async def test_a_conversation_that_keeps_failing_leaves_the_others_delivering(
                 assert (await c.receive())["message"]["@id"] == f"good-{n}"
             async with signed_in(chat.url, bob) as b:  # still serving new connections
                 await b.next_is_pong()
+
+
+async def test_a_room_that_fails_after_storing_answers_server_error_and_goes_on(
+    chat: Chat, trio_of_people: tuple[User, User, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settling Alice's stored messages to Bob raises before the ack: she gets
+    ``duo_server_error`` (stored, but not acknowledged), later messages of that room are
+    still answered, and Alice's conversation with Carol is untouched."""
+    alice, bob, carol = trio_of_people
+    settle = Rooms._settle
+
+    async def broken_for_bob(self: Rooms, pending: Pending, outcome: pipeline.Outcome) -> None:
+        if pending.submission.message.to == str(bob.uuid):
+            raise RuntimeError("injected fault")
+        await settle(self, pending, outcome)
+
+    monkeypatch.setattr(Rooms, "_settle", broken_for_bob)
+    with trio.fail_after(60):
+        async with signed_in(chat.url, alice) as a, signed_in(chat.url, carol) as c:
+            for n in range(3):
+                await a.message(bob, f"bad-{n}", f"to bob {n}")
+                await a.message(bob, f"worse-{n}", f"again to bob {n}")
+                assert await a.receive() == {"duo_server_error": {"@id": f"bad-{n}"}}
+                assert await a.receive() == {"duo_server_error": {"@id": f"worse-{n}"}}
+                await a.message(carol, f"good-{n}", f"hello Carol, take {n}")
+                assert await a.receive() == {"duo_message_delivered": {"@id": f"good-{n}"}}
+                assert (await c.receive())["message"]["@id"] == f"good-{n}"
+            await a.send(mam_query("q", bob, max="10", before=""))
+            *page, _ = await a.receive_until("iq")
+            assert len(page) == 6  # stored before the fault
 
 
 async def test_a_failing_session_ends_alone(

@@ -197,7 +197,11 @@ class Rooms:
         finally:
             self._in_flight[lane] -= 1
         for pending, outcome in zip(batch, outcomes, strict=True):
-            await self._settle(pending, outcome)
+            try:
+                await self._settle(pending, outcome)
+            except Exception:  # the room goes on: the rest of its batch and queue still get answers
+                log.exception("chat: settling %r failed", pending.submission.message.id)
+                pending.session.deliver(st.ServerError(id=pending.submission.message.id))
 
     async def _settle(self, pending: Pending, outcome: pipeline.Outcome) -> None:
         if isinstance(outcome, pipeline.Accepted):
