@@ -10,10 +10,12 @@ import types
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from duo.services import utcnow
 from duo.sql.database import Database, DbSettings
+from tests.chat_client import free_port
 from tests.factories import User, onboarded_user
 
 
@@ -32,10 +34,21 @@ def jid(person: object) -> str:
     return f"{person}@duolicious.app"
 
 
-def shared_env(pg_server: DbSettings, redis_url: str, name: str) -> tuple[DbSettings, dict[str, str]]:
-    """The database ``name`` (per test process) and the environment every `duo serve` gets."""
+@attrs.frozen
+class TwoProcesses:
+    """Where two `duo serve` processes meet: one database, one Redis, a chat port each."""
+
+    settings: DbSettings  # the database both serve
+    env_a: dict[str, str]
+    env_b: dict[str, str]
+    url_a: str  # the chat URL of each process
+    url_b: str
+
+
+def two_processes(pg_server: DbSettings, redis_url: str, name: str) -> TwoProcesses:
+    """The environments of processes A and B on the database ``name`` (per test process)."""
     database = f"{name}_{os.getpid()}"
-    env = {
+    shared = {
         "DUO_DB_HOST": pg_server.host,
         "DUO_DB_PORT": str(pg_server.port),
         "DUO_DB_USER": pg_server.user,
@@ -44,8 +57,14 @@ def shared_env(pg_server: DbSettings, redis_url: str, name: str) -> tuple[DbSett
         "DUO_REDIS_URL": redis_url,
         "DUO_CHAT_HOST": "127.0.0.1",
     }
-    settings = DbSettings(host=pg_server.host, port=pg_server.port, user=pg_server.user, database=database)
-    return settings, env
+    port_a, port_b = free_port(), free_port()
+    return TwoProcesses(
+        settings=DbSettings(host=pg_server.host, port=pg_server.port, user=pg_server.user, database=database),
+        env_a=shared | {"DUO_CHAT_PORTS": str(port_a)},
+        env_b=shared | {"DUO_CHAT_PORTS": str(port_b)},
+        url_a=f"ws://127.0.0.1:{port_a}/",
+        url_b=f"ws://127.0.0.1:{port_b}/",
+    )
 
 
 async def alice_and_bob(settings: DbSettings) -> tuple[User, User]:

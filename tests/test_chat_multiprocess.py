@@ -9,7 +9,7 @@ import trio
 
 from duo.sql.database import DbSettings
 from tests.chat_client import free_port, signed_in
-from tests.chat_processes import alice_and_bob, jid, shared_env
+from tests.chat_processes import alice_and_bob, jid, two_processes
 from tests.chat_processes import state_dirs as state_dirs  # noqa: F401 (a fixture)
 from tests.test_e2e_process import running_duo
 
@@ -17,16 +17,14 @@ from tests.test_e2e_process import running_duo
 async def test_chat_across_two_processes(
     pg_server: DbSettings, redis_url: str, aio_loop: None, state_dirs: tuple[Path, Path]
 ) -> None:
-    settings, shared = shared_env(pg_server, redis_url, "duo_chat_mp")
-    chat_a, chat_b = free_port(), free_port()
-    url_a, url_b = f"ws://127.0.0.1:{chat_a}/", f"ws://127.0.0.1:{chat_b}/"
+    p = two_processes(pg_server, redis_url, "duo_chat_mp")
     with trio.fail_after(240):
-        async with running_duo(state_dirs[0], free_port(), shared | {"DUO_CHAT_PORTS": str(chat_a)}):
-            async with running_duo(state_dirs[1], free_port(), shared | {"DUO_CHAT_PORTS": str(chat_b)}) as http_b:
-                alice, bob = await alice_and_bob(settings)
+        async with running_duo(state_dirs[0], free_port(), p.env_a):
+            async with running_duo(state_dirs[1], free_port(), p.env_b) as http_b:
+                alice, bob = await alice_and_bob(p.settings)
 
-                async with signed_in(url_a, alice) as a:
-                    async with signed_in(url_b, bob) as b:
+                async with signed_in(p.url_a, alice) as a:
+                    async with signed_in(p.url_b, bob) as b:
                         # presence: Bob (process B) watches Alice (process A)
                         await b.send({"duo_subscribe_online": {"@uuid": str(alice.uuid)}})
                         assert await b.receive() == {"duo_subscribe_successful": {"@uuid": str(alice.uuid)}}

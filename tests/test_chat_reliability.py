@@ -21,7 +21,7 @@ from duo.chat.stanzas import ChatMessage, MamQuery, ServerError
 from duo.services import Services
 from duo.sql.database import Database, DbSettings
 from tests.chat_client import ChatClient, free_port, signed_in
-from tests.chat_processes import alice_and_bob, shared_env
+from tests.chat_processes import alice_and_bob, two_processes
 from tests.chat_processes import state_dirs as state_dirs  # noqa: F401 (a fixture)
 from tests.factories import User, onboarded_user
 from tests.test_chat_e2e import Chat, jid, mam_query
@@ -97,21 +97,19 @@ async def next_message(client: ChatClient, id: str) -> dict[str, Any]:
 async def test_sigkill_mid_stream_loses_no_acknowledged_message(
     pg_server: DbSettings, redis_url: str, aio_loop: None, state_dirs: tuple[Path, Path]
 ) -> None:
-    settings, shared = shared_env(pg_server, redis_url, "duo_chat_kill")
-    chat_a, chat_b = free_port(), free_port()
-    url_a, url_b = f"ws://127.0.0.1:{chat_a}/", f"ws://127.0.0.1:{chat_b}/"
+    p = two_processes(pg_server, redis_url, "duo_chat_kill")
     with trio.fail_after(240):
-        async with started_duo(state_dirs[0], free_port(), shared | {"DUO_CHAT_PORTS": str(chat_a)}) as (proc_a, _, _):
-            async with running_duo(state_dirs[1], free_port(), shared | {"DUO_CHAT_PORTS": str(chat_b)}):
-                alice, bob = await alice_and_bob(settings)
-                async with signed_in(url_b, bob) as b:
+        async with started_duo(state_dirs[0], free_port(), p.env_a) as (proc_a, _, _):
+            async with running_duo(state_dirs[1], free_port(), p.env_b):
+                alice, bob = await alice_and_bob(p.settings)
+                async with signed_in(p.url_b, bob) as b:
                     # Bob speaks first, so Alice's stream is a chat rather than a run of intros
                     await b.message(alice, "hello", "hi Alice")
                     assert await b.receive() == {"duo_message_delivered": {"@id": "hello"}}
 
                     acked: list[str] = []
                     halfway = trio.Event()
-                    async with signed_in(url_a, alice) as a, trio.open_nursery() as nursery:
+                    async with signed_in(p.url_a, alice) as a, trio.open_nursery() as nursery:
                         nursery.start_soon(stream_until_closed, a, bob, acked, halfway)
                         await halfway.wait()
                         proc_a.kill()
@@ -119,12 +117,12 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_message(
                     assert len(acked) >= KILL_AFTER
                     assert acked == [f"k-{n}" for n in range(1, len(acked) + 1)]  # in order, none skipped
 
-                    async with Database.open(settings, min_size=1, max_size=1) as db:
+                    async with Database.open(p.settings, min_size=1, max_size=1) as db:
                         archived = await archived_ids(db, alice)
                     assert set(acked) <= set(archived), sorted(set(acked) - set(archived))
 
                     # Alice carries on at process B: the history has it all, new messages flow
-                    async with signed_in(url_b, alice) as a:
+                    async with signed_in(p.url_b, alice) as a:
                         history = await history_ids(a, bob)
                         assert history[0] == "hello" and set(acked) <= set(history)
                         await a.message(bob, "after", "still here")
