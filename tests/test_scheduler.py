@@ -167,7 +167,7 @@ async def test_start_delay_poll_interval_and_backoff_on_a_mock_clock(
     """No database here (recording the state fails and is logged), so the autojump clock is safe."""
     svc = Services(config=app_plugin.test_config(tmp_path), db=Database(DbSettings(host="nowhere")),
                    counter=MemoryCounter(), storage=LocalStorage(LocalSettings(root=tmp_path)),
-                   send_mail=app_plugin.MailSink(), media=None)  # type: ignore[arg-type]
+                   send_mail=app_plugin.MailSink(), media=None, send_push=lambda push: None)  # type: ignore[arg-type]
     failing = {2, 3}  # the 2nd and 3rd iterations fail
     times: list[float] = []
 
