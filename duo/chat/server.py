@@ -140,7 +140,7 @@ async def run_chat(
     async with open_bus(svc.config.redis.url) as bus, open_supervisor(SHUTDOWN_GRACE, name="chat") as supervisor:
         svc.end_chat_sessions = functools.partial(kick, bus)
         presence = await start_presence(supervisor, bus, svc.db, svc.now)
-        rooms = await Rooms.start(supervisor, svc, bus, svc.send_push)
+        rooms = await Rooms.start(supervisor, svc, bus)
         sessions = await supervisor.start_supervisor("chat.sessions", shutdown=Shutdown.CANCEL)
         node = ChatNode(svc=svc, bus=bus, rooms=rooms, presence=presence, sessions=sessions)
         await serve_chat(node, shutdown, task_status=task_status)
