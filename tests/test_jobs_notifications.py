@@ -17,7 +17,7 @@ from tests.plugins.expo import FakeExpo, pushing_to
 from tests.plugins.smtp import SmtpServer, smtp_mail
 
 MINUTE = dt.timedelta(minutes=1)
-IMMEDIATELY, DAILY, NEVER = 1, 2, 5
+IMMEDIATELY, DAILY, EVERY_3_DAYS, WEEKLY, NEVER = 1, 2, 3, 4, 5
 
 
 def micros(t: dt.datetime) -> int:
@@ -135,3 +135,33 @@ async def test_disabled_mobile_notifications_record_push_digests_without_sending
         assert counts == {"selected": 1, "mailed": 0, "pushed": 0, "push_suppressed": 1, "test_address": 0}
         assert sent == [] and svc.send_mail.sent == []  # type: ignore[attr-defined]  # the MailSink fixture
         assert await svc.db.fetchval("SELECT intro_seconds FROM duo_last_notification") == int(NOW.timestamp()) + 5
+
+
+async def test_old_push_tokens_get_e_mail_and_frequencies_space_digests(svc: Services) -> None:
+    """A token only counts within 8 days of being online (§5.1 selection 5); "Every 3 days" and
+    "Weekly" wait that long after the last digest (drift, step 1)."""
+    DAY = dt.timedelta(days=1)
+    sent: list[object] = []
+    svc.send_push = sent.append
+    with trio.fail_after(30):
+        gone = await person(svc, "gone", away=9 * DAY)  # token, but away 9 days: e-mail
+        await unread(svc, gone, "x1", "chats", NOW - 30 * MINUTE)
+        await svc.db.execute("INSERT INTO duo_push_token (username, token) VALUES ($1, 'ExponentPushToken[g]')",
+                             str(gone.uuid))
+        three = await person(svc, "three", away=5 * DAY, chats_notification=EVERY_3_DAYS)
+        weekly = await person(svc, "weekly", away=5 * DAY, intros_notification=WEEKLY)
+        for who, box in ((three, "chats"), (weekly, "inbox")):
+            await unread(svc, who, "x1", box, NOW - 2 * DAY)
+            await svc.db.execute(
+                "INSERT INTO duo_last_notification (username, intro_seconds, chat_seconds) VALUES ($1, $2, $2)",
+                str(who.uuid), int((NOW - 6 * DAY).timestamp()),
+            )
+        counts = await notifications.iteration(svc, NOW)
+        # the last digest 6 days ago, the message 2 days old: "three" (last + 3 days < newest) is sent;
+        # "weekly": last + 7 days is after the message → not yet
+        assert counts == {"selected": 3, "mailed": 2, "pushed": 0, "push_suppressed": 0, "test_address": 0}
+        assert sent == []
+        mailed = sorted(m.to for m in svc.send_mail.sent)  # type: ignore[attr-defined]  # the MailSink fixture
+        assert mailed == ["gone@duo-mail.org", "three@duo-mail.org"]
+        assert await svc.db.fetchval("SELECT intro_seconds FROM duo_last_notification WHERE username = $1",
+                                     str(weekly.uuid)) == int((NOW - 6 * DAY).timestamp())  # untouched
