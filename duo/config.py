@@ -177,6 +177,11 @@ class OpenAiConfig:
 class CronConfig:
     max_random_start_delay: int = key(15, "DUO_CRON_MAX_RANDOM_START_DELAY", doc="start jitter bound, s")
     email_poll_seconds: int = key(10, "DUO_CRON_EMAIL_POLL_SECONDS", doc="notification digests poll, s")
+    disable_mobile_notifications: bool = key(
+        False,
+        "DUO_CRON_DISABLE_MOBILE_NOTIFICATIONS",
+        doc="dev/test: push digests are recorded and logged, not sent (the reference's flag file)",
+    )
     autodeactivate2_poll_seconds: int = key(600, "DUO_CRON_AUTODEACTIVATE2_POLL_SECONDS", doc="poll, s")
     autodeactivate2_dry_run: bool = key(True, "DUO_CRON_AUTODEACTIVATE2_DRY_RUN", doc="dry run")
     garbage_records_poll_seconds: int = key(10, "DUO_CRON_GARBAGE_RECORDS_POLL_SECONDS", doc="poll, s")

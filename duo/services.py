@@ -21,6 +21,7 @@ from duo.actors.mailer import Mail, MailerSettings, mail_sender, start_mailer
 from duo.actors.media import Media, start_media
 from duo.actors.persistence import start_persistence
 from duo.actors.runtime import Supervisor, open_supervisor
+from duo.chat.push import PushMessage, PushSettings, push_sender, start_pusher
 from duo.config import Config
 from duo.locations import LocationIndex
 from duo.media.storage import Storage
@@ -52,6 +53,7 @@ class Services:
     storage: Storage
     send_mail: Callable[[Mail], Awaitable[None]]  # queue a mail for the mailer actor
     media: Media  # photo rendering and audio transcoding
+    send_push: Callable[[PushMessage], None]  # queue an Expo push (chat and the digests); never blocks
     ip_blocked: Callable[[str], bool] = _nothing_blocked
     end_chat_sessions: Callable[[str], Awaitable[None]] = _no_chat  # account deleted/deactivated/banned
     now: Callable[[], dt.datetime] = utcnow
@@ -91,8 +93,8 @@ async def start_services(
     """Start the process's services: the one assembly of them.
 
     Under ``supervisor``: persistence (schema, unless ``schema_ready``, and the pool), the
-    mailer (unless ``send_mail`` replaces it), media, and the block-list refresher when lists
-    are configured; beside them the rate-limit counter (Redis when configured, closed by
+    mailer (unless ``send_mail`` replaces it), media, the pusher (one per process, for chat
+    and the digest job alike) and the block-list refresher when lists are configured; beside them the rate-limit counter (Redis when configured, closed by
     ``exits``), the storage the config selects, the caches and the clock.
     """
     min_size, max_size = pool_size
@@ -101,6 +103,7 @@ async def start_services(
     if send_mail is None:
         send_mail = mail_sender(await start_mailer(supervisor, _mailer_settings(config)))
     media = await start_media(supervisor, workers=media_workers)
+    pusher = await start_pusher(supervisor, PushSettings(url=config.chat.notification_api_url), db)
     blocklist = BlockListHolder()
     safety = config.safety
     if safety.ip_blocklist_urls:
@@ -122,6 +125,7 @@ async def start_services(
         storage=media_store.from_config(config),
         send_mail=send_mail,
         media=media,
+        send_push=push_sender(pusher),
         ip_blocked=blocklist.blocked,
     )
 

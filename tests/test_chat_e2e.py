@@ -27,8 +27,7 @@ from duo.services import Services
 from tests.chat_client import connect, free_port, plain, signed_in
 from tests.factories import User, onboarded_user
 from tests.plugins import app as app_plugin
-from tests.test_chat_push import FakeExpo
-from tests.test_chat_push import expo as expo  # noqa: F401 (a fixture)
+from tests.plugins.expo import FakeExpo, pushing_to
 from tests.test_media_audio import b64, sine
 
 SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
@@ -305,10 +304,8 @@ async def test_push_token_registration_and_an_immediate_push(
     svc: Services, people: tuple[User, User], expo: FakeExpo
 ) -> None:
     alice, bob = people
-    chat_config = attrs.evolve(svc.config.chat, notification_api_url=expo.url)
-    svc.config = attrs.evolve(svc.config, chat=chat_config)
     with trio.fail_after(60):
-        async with serving(svc) as chat, signed_in(chat.url, alice) as a, signed_in(chat.url, bob) as b:
+        async with pushing_to(svc, expo), serving(svc) as chat, signed_in(chat.url, alice) as a, signed_in(chat.url, bob) as b:
             await b.send({"duo_register_push_token": {"@token": "ExponentPushToken[bob]"}})
             assert await b.receive() == {"duo_registration_successful": None}
             await b.next_is_pong()  # the registration was handled (stored) before the pong

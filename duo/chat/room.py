@@ -21,7 +21,6 @@ Rejections get their §6.3 reply; a batch the database refuses entirely gets
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -44,7 +43,6 @@ from duo.chat.payload import encode
 from duo.services import Services
 
 if TYPE_CHECKING:
-    from duo.chat.push import PushMessage
     from duo.chat.session import Session
 
 log = logging.getLogger("duo.chat.room")
@@ -126,22 +124,20 @@ class Rooms:
         bus: Bus,
         committers: list[Committer],
         supervisor: Supervisor,
-        push: Callable[[PushMessage], None],
     ) -> None:
         self._svc = svc
         self._bus = bus
         self._committers = committers
         self._in_flight = [0] * len(committers)  # batches handed to each lane and not yet back
         self._supervisor = supervisor
-        self._push = push
         self._registry: Registry[tuple[str, str], Pending, None] = Registry()
 
     @classmethod
-    async def start(cls, supervisor: Supervisor, svc: Services, bus: Bus, push: Callable[[PushMessage], None]) -> Rooms:
+    async def start(cls, supervisor: Supervisor, svc: Services, bus: Bus) -> Rooms:
         """Storage lanes, then the rooms' supervisor (so rooms stop first and drain into them)."""
         commit = committer(pipeline.ChatDeps(db=svc.db, now=svc.now))
         lanes = [await supervisor.start(f"chat.commit.{n}", commit) for n in range(COMMIT_LANES)]
-        return cls(svc, bus, lanes, await supervisor.start_supervisor("chat.rooms"), push)
+        return cls(svc, bus, lanes, await supervisor.start_supervisor("chat.rooms"))
 
     def active(self) -> int:
         return len(self._registry)
@@ -208,7 +204,7 @@ class Rooms:
             pending.session.deliver(outcome.delivered)
             await self._publish(outcome.message.recipient, outcome.incoming)
             if outcome.push is not None:
-                self._push(outcome.push)
+                self._svc.send_push(outcome.push)
         elif isinstance(outcome, st.IncomingTyping):
             await self._publish(outcome.recipient, outcome)
         elif not isinstance(outcome, pipeline.Ignored):

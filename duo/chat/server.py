@@ -26,7 +26,6 @@ from duo.chat.node import ChatNode
 from duo.chat.payload import SHUTDOWN_CODE, Close, kick
 from duo.chat.presence import start_presence
 from duo.chat.protocol import MAX_FRAME_BYTES, Mode
-from duo.chat.push import PushSettings, push_sender, start_pusher
 from duo.chat.room import Rooms
 from duo.chat.session import run_session
 from duo.services import Services
@@ -130,8 +129,8 @@ async def run_chat(
     *,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Chat for this process until ``shutdown``: bus, pusher and presence actors, rooms,
-    sessions and listeners.
+    """Chat for this process until ``shutdown``: bus and presence actors, rooms, sessions
+    and listeners (pushes go through the process's pusher, ``svc.send_push``).
 
     Chat has its own supervisor inside the bus's lifetime: after the listeners have closed
     the sessions, rooms drain what they hold (so what was acknowledged is stored and nothing
@@ -140,9 +139,8 @@ async def run_chat(
     """
     async with open_bus(svc.config.redis.url) as bus, open_supervisor(SHUTDOWN_GRACE, name="chat") as supervisor:
         svc.end_chat_sessions = functools.partial(kick, bus)
-        pusher = await start_pusher(supervisor, PushSettings(url=svc.config.chat.notification_api_url), svc.db)
         presence = await start_presence(supervisor, bus, svc.db, svc.now)
-        rooms = await Rooms.start(supervisor, svc, bus, push_sender(pusher))
+        rooms = await Rooms.start(supervisor, svc, bus)
         sessions = await supervisor.start_supervisor("chat.sessions", shutdown=Shutdown.CANCEL)
         node = ChatNode(svc=svc, bus=bus, rooms=rooms, presence=presence, sessions=sessions)
         await serve_chat(node, shutdown, task_status=task_status)
