@@ -232,7 +232,7 @@ class _Known:
 
 
 async def _load(conn: Connection, batch: Sequence[Submission], now: dt.datetime) -> _Known:
-    """Read every gate's input for the whole batch in a few set-based queries."""
+    """Read every gate's input for the whole batch in two set-based queries (round trips)."""
     people = await sql.people(conn, sorted({p for s in batch for p in (s.sender, s.message.to)}))
     pairs = [
         (people[s.sender].id, people[s.message.to].id)
@@ -241,12 +241,8 @@ async def _load(conn: Connection, batch: Sequence[Submission], now: dt.datetime)
     ]
     senders = sorted({a for a, _ in pairs})
     texts = [s.message.body for s in batch if isinstance(s.message, ChatMessage)]
-    return _Known(
-        people=people,
-        pairs=await sql.existing_pairs(conn, pairs + [(b, a) for a, b in pairs]),
-        counts=await sql.intro_counts(conn, senders, now),
-        used_hashes=await sql.recent_intro_hashes(conn, [intro_hash(t) for t in texts], now),
-    )
+    read = await sql.gate_inputs(conn, pairs + [(b, a) for a, b in pairs], senders, [intro_hash(t) for t in texts], now)
+    return _Known(people=people, pairs=read.pairs, counts=read.counts, used_hashes=read.used_hashes)
 
 
 @attrs.frozen

@@ -69,23 +69,28 @@ class Pairs:
     messaged: set[Pair]
 
 
+_PAIR_ROWS = """
+    SELECT 'skipped' AS kind, t.subject_person_id, t.object_person_id
+    FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id)
+    JOIN skipped t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id
+    UNION ALL
+    SELECT 'messaged', t.subject_person_id, t.object_person_id
+    FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id)
+    JOIN messaged t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id"""
+
+
+def _pairs_of(rows: Sequence[asyncpg.Record]) -> Pairs:
+    found = Pairs(skipped=set(), messaged=set())
+    for row in rows:
+        if row["kind"] in ("skipped", "messaged"):
+            (found.skipped if row["kind"] == "skipped" else found.messaged).add((row[1], row[2]))
+    return found
+
+
 async def existing_pairs(conn: Connection, pairs: Sequence[Pair]) -> Pairs:
     if not pairs:
         return Pairs(skipped=set(), messaged=set())
-    rows = await conn.fetch(
-        """WITH p AS (SELECT * FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id))
-           SELECT 'skipped' AS kind, t.subject_person_id, t.object_person_id
-           FROM p JOIN skipped t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id
-           UNION ALL
-           SELECT 'messaged', t.subject_person_id, t.object_person_id
-           FROM p JOIN messaged t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id""",
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
-    )
-    found = Pairs(skipped=set(), messaged=set())
-    for row in rows:
-        (found.skipped if row["kind"] == "skipped" else found.messaged).add((row[1], row[2]))
-    return found
+    return _pairs_of(await conn.fetch(_PAIR_ROWS, [p[0] for p in pairs], [p[1] for p in pairs]))
 
 
 @attrs.frozen
@@ -98,41 +103,54 @@ class IntroCounts:
     rude: int
 
 
-async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.datetime) -> dict[int, IntroCounts]:
-    if not sender_ids:
-        return {}
+@attrs.frozen
+class GateInputs:
+    """The rows the gates read for a batch, besides the people."""
+
+    pairs: Pairs
+    counts: dict[int, IntroCounts]  # by sender id
+    used_hashes: set[str]  # of the asked hashes, those used within the last 7 days (§8.7)
+
+
+async def gate_inputs(
+    conn: Connection, pairs: Sequence[Pair], sender_ids: Sequence[int], hashes: Sequence[str], now: dt.datetime
+) -> GateInputs:
+    """Pairs, §8.4 counts and recent intro hashes in one round trip (one row kind each)."""
     rows = await conn.fetch(
-        """SELECT s.id,
-                  (SELECT count(*) FROM (
-                       SELECT 1 FROM messaged m
-                       WHERE m.subject_person_id = s.id AND m.created_at > $2::timestamptz - interval '1 day'
-                         AND NOT EXISTS (
-                             SELECT 1 FROM messaged r
-                             WHERE r.subject_person_id = m.object_person_id
-                               AND r.object_person_id = s.id AND r.created_at < m.created_at)
-                       LIMIT 30) started) AS started,
-                  (SELECT count(*) FROM skipped k JOIN person p ON p.id = k.subject_person_id
-                   WHERE k.object_person_id = s.id AND k.reported
-                     AND k.created_at > $2::timestamptz - interval '7 days' AND NOT 'bot' = ANY(p.roles)) AS reports,
-                  (SELECT count(*) FROM rude_message r
-                   WHERE r.person_id = s.id AND r.created_at > $2::timestamptz - interval '1 day') AS rude
-           FROM unnest($1::int[]) AS s(id)""",
+        f"""SELECT kind, subject_person_id AS a, object_person_id AS b,
+                   NULL::bigint AS started, NULL::bigint AS reports, NULL::bigint AS rude, NULL::text AS hash
+            FROM ({_PAIR_ROWS}) pair_rows
+            UNION ALL
+            SELECT 'counts', s.id, NULL,
+                   (SELECT count(*) FROM (
+                        SELECT 1 FROM messaged m
+                        WHERE m.subject_person_id = s.id AND m.created_at > $4::timestamptz - interval '1 day'
+                          AND NOT EXISTS (
+                              SELECT 1 FROM messaged r
+                              WHERE r.subject_person_id = m.object_person_id
+                                AND r.object_person_id = s.id AND r.created_at < m.created_at)
+                        LIMIT 30) started),
+                   (SELECT count(*) FROM skipped k JOIN person p ON p.id = k.subject_person_id
+                    WHERE k.object_person_id = s.id AND k.reported
+                      AND k.created_at > $4::timestamptz - interval '7 days' AND NOT 'bot' = ANY(p.roles)),
+                   (SELECT count(*) FROM rude_message r
+                    WHERE r.person_id = s.id AND r.created_at > $4::timestamptz - interval '1 day'),
+                   NULL
+            FROM unnest($3::int[]) AS s(id)
+            UNION ALL
+            SELECT 'hash', NULL, NULL, NULL, NULL, NULL, hash FROM intro_hash
+            WHERE hash = ANY($5::text[]) AND last_used_at > $4::timestamptz - interval '7 days'""",
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
         list(sender_ids),
         now,
-    )
-    return {row["id"]: IntroCounts(row["started"], row["reports"], row["rude"]) for row in rows}
-
-
-async def recent_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> set[str]:
-    """The hashes used within the last 7 days (§8.7)."""
-    if not hashes:
-        return set()
-    rows = await conn.fetch(
-        "SELECT hash FROM intro_hash WHERE hash = ANY($1::text[]) AND last_used_at > $2::timestamptz - interval '7 days'",
         list(hashes),
-        now,
     )
-    return {row["hash"] for row in rows}
+    return GateInputs(
+        pairs=_pairs_of(rows),
+        counts={r["a"]: IntroCounts(r["started"], r["reports"], r["rude"]) for r in rows if r["kind"] == "counts"},
+        used_hashes={r["hash"] for r in rows if r["kind"] == "hash"},
+    )
 
 
 # -- writes of the pipeline ------------------------------------------------------------------
