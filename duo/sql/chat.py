@@ -1,10 +1,10 @@
 """Every SQL statement of the chat service (chat-protocol §9), with typed results.
 
-The pipeline reads what its gates need for a whole batch in four set-based queries
-(people with their push token and first photo; ``skipped`` and ``messaged`` pairs;
-intro-limit counters; recent intro hashes) and writes the accepted messages together with set-based
-statements in one savepoint (:func:`store_messages`); if that fails it writes them one by
-one, each in its own savepoint, so one failing message never aborts the others.
+The pipeline reads what its gates need for a whole batch in two set-based queries
+(people with their push token and first photo; then ``skipped`` and ``messaged`` pairs,
+intro-limit counters and recent intro hashes together) and writes the accepted messages
+together in one statement (:func:`store_messages`); if that fails the batch is stored
+again with each message in its own savepoint, so one failing message never aborts the others.
 """
 
 from __future__ import annotations
@@ -195,31 +195,36 @@ class MessageWrite:
     notify_at: int  # Unix seconds for duo_last_notification
 
 
-async def store_messages(conn: Connection, writes: Sequence[MessageWrite]) -> list[bool]:
+class BatchWriteFailed(Exception):
+    """The batch's one write statement failed: its transaction is aborted (roll it back and
+    store the batch again with ``isolate=True``)."""
+
+
+async def store_messages(conn: Connection, writes: Sequence[MessageWrite], *, isolate: bool) -> list[bool]:
     """Write a batch's messages; which of them were stored.
 
-    Happy path: the whole batch in one savepoint with a few set-based statements. If that
-    fails, each message is written alone in its own savepoint, so only the bad ones fail.
+    Happy path (``isolate=False``): the whole batch in one statement and no savepoint, the
+    fewest round trips; a failure raises :class:`BatchWriteFailed`. With ``isolate`` each
+    message is written alone in its own savepoint, so only the bad ones fail.
     """
     if not writes:
         return []
-    if await _in_savepoint(conn, writes, quiet=len(writes) > 1):
+    if not isolate:
+        try:
+            await _write_messages(conn, writes)
+        except asyncpg.PostgresError as e:
+            raise BatchWriteFailed(f"{type(e).__name__}: {e}") from e
         return [True] * len(writes)
-    if len(writes) == 1:
-        return [False]
-    return [await _in_savepoint(conn, [m], quiet=False) for m in writes]
+    return [await _in_savepoint(conn, m) for m in writes]
 
 
-async def _in_savepoint(conn: Connection, writes: Sequence[MessageWrite], *, quiet: bool) -> bool:
+async def _in_savepoint(conn: Connection, write: MessageWrite) -> bool:
     savepoint = conn.raw.transaction()
     await aio(savepoint.start)()
     try:
-        await _write_messages(conn, writes)
-    except asyncpg.PostgresError as e:
-        if quiet:
-            log.info("a batch of %d chat messages failed (%s); storing them one by one", len(writes), e)
-        else:
-            log.exception("chat message %r from %s could not be stored", writes[0].stanza_id, writes[0].sender_uuid)
+        await _write_messages(conn, [write])
+    except asyncpg.PostgresError:
+        log.exception("chat message %r from %s could not be stored", write.stanza_id, write.sender_uuid)
         await aio(savepoint.rollback)()
         return False
     await aio(savepoint.commit)()
