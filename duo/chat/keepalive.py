@@ -66,12 +66,13 @@ class Pinger:
                     self._added = trio.Event()
                     await self._added.wait()
                     continue
-                due, conn = self._due[0]
-                await trio.sleep_until(due)
-                self._due.popleft()
-                if conn in self._watched:
-                    self._due.append((due + self._interval, conn))
-                    pings.start_soon(self._ping, conn)
+                await trio.sleep_until(self._due[0][0])
+                now = trio.current_time()
+                while self._due and self._due[0][0] <= now:  # all that are due, in one wake-up
+                    _, conn = self._due.popleft()
+                    if conn in self._watched:
+                        self._due.append((now + self._interval, conn))  # >= every queued time: stays sorted
+                        pings.start_soon(self._ping, conn)
 
     async def _ping(self, conn: Pingable) -> None:
         """One ping; whatever goes wrong with one connection never ends the scheduler."""
