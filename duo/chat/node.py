@@ -1,6 +1,6 @@
 """What one process's chat consists of, built once by ``duo.chat.server`` and shared by its
 sessions: the services (database, clock, media, storage), the bus that routes traffic by
-topic across processes, the rooms that accept messages, and the presence actor."""
+topic across processes, the rooms that accept messages, the presence actor and the ping scheduler."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from duo.chat.bus import Bus
 from duo.services import Services
 
 if TYPE_CHECKING:
+    from duo.chat.keepalive import Pinger
     from duo.chat.presence import Presence
     from duo.chat.room import Rooms
 
@@ -24,3 +25,4 @@ class ChatNode:
     rooms: Rooms
     presence: Presence
     sessions: Supervisor  # the session writers, one per open connection
+    pinger: Pinger  # the protocol pings of every connection

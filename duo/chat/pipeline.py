@@ -15,9 +15,10 @@ The gates run per message, in §7's order, against what the database held when t
 started plus what earlier messages of the same batch changed (a reply earlier in the batch
 makes a later message no intro; intros accepted earlier count towards the rate limit; an
 intro text earlier in the batch makes a later copy not unique). All writes of a batch
-happen in one transaction: the accepted messages are written together in one savepoint
-with set-based statements, and if that fails each is written in its own savepoint, so
-one failing message gets ``ServerError`` and never loses another.
+happen in one transaction: the accepted messages are written together in one statement,
+and if that fails the transaction is rolled back and the batch runs again with each
+message written in its own savepoint, so one failing message gets ``ServerError`` and
+never loses another.
 
 Voice messages are transcoded and uploaded *before* :func:`accept` (README decision:
 "audio is transcoded before anything is stored"): the caller runs :func:`prepare_audio` on
@@ -171,12 +172,11 @@ async def accept(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
         return []
     now = deps.now()
     try:
-        async with deps.db.transaction() as conn:
-            known = await _load(conn, batch, now)
-            decided = [await _one(conn, known, submission, now) for submission in batch]
-            outcomes = await _store(conn, decided)
-            await sql.touch_intro_hashes(conn, known.checked_hashes, now)
-            await sql.queue_audio_deletion(conn, _unstored_audio(batch, outcomes))
+        try:
+            outcomes = await _attempt(deps, batch, now, isolate=False)
+        except sql.BatchWriteFailed as e:
+            log.info("a batch of %d chat messages failed (%s); storing them one by one", len(batch), e)
+            outcomes = await _attempt(deps, batch, now, isolate=True)
     except DB_FAILURES:
         log.exception("a batch of %d chat messages could not be stored", len(batch))
         return await refuse(deps, batch)
@@ -190,6 +190,17 @@ async def refuse(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
     with trio.CancelScope(shield=True):
         await _queue_deletion_best_effort(deps.db, _unstored_audio(batch, failed))
     return failed
+
+
+async def _attempt(deps: ChatDeps, batch: Sequence[Submission], now: dt.datetime, *, isolate: bool) -> list[Outcome]:
+    """One transaction for the batch: read, run the gates, write (see ``store_messages``)."""
+    async with deps.db.transaction() as conn:
+        known = await _load(conn, batch, now)
+        decided = [await _one(conn, known, submission, now) for submission in batch]
+        outcomes = await _store(conn, decided, isolate=isolate)
+        await sql.touch_intro_hashes(conn, known.checked_hashes, now)
+        await sql.queue_audio_deletion(conn, _unstored_audio(batch, outcomes))
+    return outcomes
 
 
 def intro_hash(body: str) -> str:
@@ -236,7 +247,7 @@ class _Known:
 
 
 async def _load(conn: Connection, batch: Sequence[Submission], now: dt.datetime) -> _Known:
-    """Read every gate's input for the whole batch in a few set-based queries."""
+    """Read every gate's input for the whole batch in two set-based queries (round trips)."""
     people = await sql.people(conn, sorted({p for s in batch for p in (s.sender, s.message.to)}))
     pairs = [
         (people[s.sender].id, people[s.message.to].id)
@@ -245,12 +256,8 @@ async def _load(conn: Connection, batch: Sequence[Submission], now: dt.datetime)
     ]
     senders = sorted({a for a, _ in pairs})
     texts = [s.message.body for s in batch if isinstance(s.message, ChatMessage)]
-    return _Known(
-        people=people,
-        pairs=await sql.existing_pairs(conn, pairs + [(b, a) for a, b in pairs]),
-        counts=await sql.intro_counts(conn, senders, now),
-        used_hashes=await sql.recent_intro_hashes(conn, [intro_hash(t) for t in texts], now),
-    )
+    read = await sql.gate_inputs(conn, pairs + [(b, a) for a, b in pairs], senders, [intro_hash(t) for t in texts], now)
+    return _Known(people=people, pairs=read.pairs, counts=read.counts, used_hashes=read.used_hashes)
 
 
 @attrs.frozen
@@ -261,10 +268,10 @@ class _Planned:
     accepted: Accepted
 
 
-async def _store(conn: Connection, decided: list[Outcome | _Planned]) -> list[Outcome]:
+async def _store(conn: Connection, decided: list[Outcome | _Planned], *, isolate: bool) -> list[Outcome]:
     """Write the planned messages together; a message whose write failed is a ServerError."""
     planned = [d for d in decided if isinstance(d, _Planned)]
-    stored = iter(await sql.store_messages(conn, [p.write for p in planned]))
+    stored = iter(await sql.store_messages(conn, [p.write for p in planned], isolate=isolate))
     outcomes: list[Outcome] = []
     for d in decided:
         if not isinstance(d, _Planned):

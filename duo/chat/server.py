@@ -22,6 +22,7 @@ from wsproto.extensions import PerMessageDeflate
 
 from duo.actors.runtime import ActorError, Shutdown, open_supervisor
 from duo.chat.bus import open_bus
+from duo.chat.keepalive import Pinger
 from duo.chat.node import ChatNode
 from duo.chat.payload import SHUTDOWN_CODE, Close, kick
 from duo.chat.presence import start_presence
@@ -142,5 +143,8 @@ async def run_chat(
         presence = await start_presence(supervisor, bus, svc.db, svc.now)
         rooms = await Rooms.start(supervisor, svc, bus)
         sessions = await supervisor.start_supervisor("chat.sessions", shutdown=Shutdown.CANCEL)
-        node = ChatNode(svc=svc, bus=bus, rooms=rooms, presence=presence, sessions=sessions)
-        await serve_chat(node, shutdown, task_status=task_status)
+        node = ChatNode(svc=svc, bus=bus, rooms=rooms, presence=presence, sessions=sessions, pinger=Pinger())
+        async with trio.open_nursery() as keepalive:
+            await keepalive.start(node.pinger.run)
+            await serve_chat(node, shutdown, task_status=task_status)
+            keepalive.cancel_scope.cancel()

@@ -1,6 +1,6 @@
 """One chat connection: SASL login, its frames handled strictly in order, its replies.
 
-A session is two tasks around one WebSocket (chat-protocol §1.2, §3, §4):
+A session is two tasks around one WebSocket (its pings are scheduled by ``duo.chat.keepalive``) (chat-protocol §1.2, §3, §4):
 
 * the *reader* takes frames one at a time and handles each completely (database look-ups
   included) before reading the next — the app sends ``auth`` and more stanzas without
@@ -37,6 +37,7 @@ from duo.actors.runtime import (
 from duo.chat import stanzas as st
 from duo.chat import store
 from duo.chat.bus import kick_topic, user_topic
+from duo.chat.keepalive import PING_TIMEOUT
 from duo.chat.node import ChatNode
 from duo.chat.payload import (
     INTERNAL_CODE,
@@ -53,8 +54,6 @@ from duo.sessions import find_session
 log = logging.getLogger("duo.chat")
 
 MAILBOX_CAPACITY = 256  # queued outbound frames before a client counts as too slow
-PING_INTERVAL = 20.0  # §1.2: protocol ping every 20 s, dropped without a pong in 20 s
-PING_TIMEOUT = 20.0
 
 
 class Session:
@@ -120,18 +119,12 @@ class Session:
         except ConnectionClosed:
             pass
 
-    async def keepalive(self) -> None:
-        """Protocol pings (§1.2); a client that does not answer in time is dropped."""
-        try:
-            while True:
-                await trio.sleep(PING_INTERVAL)
-                with trio.move_on_after(PING_TIMEOUT) as waited:
-                    await self.ws.ping()
-                if waited.cancelled_caught:
-                    self.deliver(Close(POLICY_CODE, "no pong"))
-                    return
-        except ConnectionClosed:
-            pass
+    # -- protocol pings (duo.chat.keepalive schedules them, §1.2) ------------------------
+    async def ping(self) -> None:
+        await self.ws.ping()
+
+    def no_pong(self) -> None:
+        self.deliver(Close(POLICY_CODE, "no pong"))
 
     # -- the reader ------------------------------------------------------------------------
     async def read_loop(self) -> None:
@@ -253,10 +246,8 @@ async def run_session(ws: WebSocketConnection, mode: Mode, node: ChatNode) -> No
             grace=PING_TIMEOUT,
         ) as ref:
             session.ref = ref
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(session.keepalive)
+            with node.pinger.watching(session):
                 await session.read_loop()
-                nursery.cancel_scope.cancel()
     except ActorCrashed:
         log.exception("chat session of %s: writer failed", session.person)
         with trio.move_on_after(PING_TIMEOUT):

@@ -1,10 +1,10 @@
 """Every SQL statement of the chat service (chat-protocol §9), with typed results.
 
-The pipeline reads what its gates need for a whole batch in four set-based queries
-(people with their push token and first photo; ``skipped`` and ``messaged`` pairs;
-intro-limit counters; recent intro hashes) and writes the accepted messages together with set-based
-statements in one savepoint (:func:`store_messages`); if that fails it writes them one by
-one, each in its own savepoint, so one failing message never aborts the others.
+The pipeline reads what its gates need for a whole batch in two set-based queries
+(people with their push token and first photo; then ``skipped`` and ``messaged`` pairs,
+intro-limit counters and recent intro hashes together) and writes the accepted messages
+together in one statement (:func:`store_messages`); if that fails the batch is stored
+again with each message in its own savepoint, so one failing message never aborts the others.
 """
 
 from __future__ import annotations
@@ -69,23 +69,28 @@ class Pairs:
     messaged: set[Pair]
 
 
+_PAIR_ROWS = """
+    SELECT 'skipped' AS kind, t.subject_person_id, t.object_person_id
+    FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id)
+    JOIN skipped t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id
+    UNION ALL
+    SELECT 'messaged', t.subject_person_id, t.object_person_id
+    FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id)
+    JOIN messaged t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id"""
+
+
+def _pairs_of(rows: Sequence[asyncpg.Record]) -> Pairs:
+    found = Pairs(skipped=set(), messaged=set())
+    for row in rows:
+        if row["kind"] in ("skipped", "messaged"):
+            (found.skipped if row["kind"] == "skipped" else found.messaged).add((row[1], row[2]))
+    return found
+
+
 async def existing_pairs(conn: Connection, pairs: Sequence[Pair]) -> Pairs:
     if not pairs:
         return Pairs(skipped=set(), messaged=set())
-    rows = await conn.fetch(
-        """WITH p AS (SELECT * FROM unnest($1::int[], $2::int[]) AS p(subject_id, object_id))
-           SELECT 'skipped' AS kind, t.subject_person_id, t.object_person_id
-           FROM p JOIN skipped t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id
-           UNION ALL
-           SELECT 'messaged', t.subject_person_id, t.object_person_id
-           FROM p JOIN messaged t ON t.subject_person_id = p.subject_id AND t.object_person_id = p.object_id""",
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
-    )
-    found = Pairs(skipped=set(), messaged=set())
-    for row in rows:
-        (found.skipped if row["kind"] == "skipped" else found.messaged).add((row[1], row[2]))
-    return found
+    return _pairs_of(await conn.fetch(_PAIR_ROWS, [p[0] for p in pairs], [p[1] for p in pairs]))
 
 
 @attrs.frozen
@@ -98,41 +103,54 @@ class IntroCounts:
     rude: int
 
 
-async def intro_counts(conn: Connection, sender_ids: Sequence[int], now: dt.datetime) -> dict[int, IntroCounts]:
-    if not sender_ids:
-        return {}
+@attrs.frozen
+class GateInputs:
+    """The rows the gates read for a batch, besides the people."""
+
+    pairs: Pairs
+    counts: dict[int, IntroCounts]  # by sender id
+    used_hashes: set[str]  # of the asked hashes, those used within the last 7 days (§8.7)
+
+
+async def gate_inputs(
+    conn: Connection, pairs: Sequence[Pair], sender_ids: Sequence[int], hashes: Sequence[str], now: dt.datetime
+) -> GateInputs:
+    """Pairs, §8.4 counts and recent intro hashes in one round trip (one row kind each)."""
     rows = await conn.fetch(
-        """SELECT s.id,
-                  (SELECT count(*) FROM (
-                       SELECT 1 FROM messaged m
-                       WHERE m.subject_person_id = s.id AND m.created_at > $2::timestamptz - interval '1 day'
-                         AND NOT EXISTS (
-                             SELECT 1 FROM messaged r
-                             WHERE r.subject_person_id = m.object_person_id
-                               AND r.object_person_id = s.id AND r.created_at < m.created_at)
-                       LIMIT 30) started) AS started,
-                  (SELECT count(*) FROM skipped k JOIN person p ON p.id = k.subject_person_id
-                   WHERE k.object_person_id = s.id AND k.reported
-                     AND k.created_at > $2::timestamptz - interval '7 days' AND NOT 'bot' = ANY(p.roles)) AS reports,
-                  (SELECT count(*) FROM rude_message r
-                   WHERE r.person_id = s.id AND r.created_at > $2::timestamptz - interval '1 day') AS rude
-           FROM unnest($1::int[]) AS s(id)""",
+        f"""SELECT kind, subject_person_id AS a, object_person_id AS b,
+                   NULL::bigint AS started, NULL::bigint AS reports, NULL::bigint AS rude, NULL::text AS hash
+            FROM ({_PAIR_ROWS}) pair_rows
+            UNION ALL
+            SELECT 'counts', s.id, NULL,
+                   (SELECT count(*) FROM (
+                        SELECT 1 FROM messaged m
+                        WHERE m.subject_person_id = s.id AND m.created_at > $4::timestamptz - interval '1 day'
+                          AND NOT EXISTS (
+                              SELECT 1 FROM messaged r
+                              WHERE r.subject_person_id = m.object_person_id
+                                AND r.object_person_id = s.id AND r.created_at < m.created_at)
+                        LIMIT 30) started),
+                   (SELECT count(*) FROM skipped k JOIN person p ON p.id = k.subject_person_id
+                    WHERE k.object_person_id = s.id AND k.reported
+                      AND k.created_at > $4::timestamptz - interval '7 days' AND NOT 'bot' = ANY(p.roles)),
+                   (SELECT count(*) FROM rude_message r
+                    WHERE r.person_id = s.id AND r.created_at > $4::timestamptz - interval '1 day'),
+                   NULL
+            FROM unnest($3::int[]) AS s(id)
+            UNION ALL
+            SELECT 'hash', NULL, NULL, NULL, NULL, NULL, hash FROM intro_hash
+            WHERE hash = ANY($5::text[]) AND last_used_at > $4::timestamptz - interval '7 days'""",
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
         list(sender_ids),
         now,
-    )
-    return {row["id"]: IntroCounts(row["started"], row["reports"], row["rude"]) for row in rows}
-
-
-async def recent_intro_hashes(conn: Connection, hashes: Sequence[str], now: dt.datetime) -> set[str]:
-    """The hashes used within the last 7 days (§8.7)."""
-    if not hashes:
-        return set()
-    rows = await conn.fetch(
-        "SELECT hash FROM intro_hash WHERE hash = ANY($1::text[]) AND last_used_at > $2::timestamptz - interval '7 days'",
         list(hashes),
-        now,
     )
-    return {row["hash"] for row in rows}
+    return GateInputs(
+        pairs=_pairs_of(rows),
+        counts={r["a"]: IntroCounts(r["started"], r["reports"], r["rude"]) for r in rows if r["kind"] == "counts"},
+        used_hashes={r["hash"] for r in rows if r["kind"] == "hash"},
+    )
 
 
 # -- writes of the pipeline ------------------------------------------------------------------
@@ -177,31 +195,36 @@ class MessageWrite:
     notify_at: int  # Unix seconds for duo_last_notification
 
 
-async def store_messages(conn: Connection, writes: Sequence[MessageWrite]) -> list[bool]:
+class BatchWriteFailed(Exception):
+    """The batch's one write statement failed: its transaction is aborted (roll it back and
+    store the batch again with ``isolate=True``)."""
+
+
+async def store_messages(conn: Connection, writes: Sequence[MessageWrite], *, isolate: bool) -> list[bool]:
     """Write a batch's messages; which of them were stored.
 
-    Happy path: the whole batch in one savepoint with a few set-based statements. If that
-    fails, each message is written alone in its own savepoint, so only the bad ones fail.
+    Happy path (``isolate=False``): the whole batch in one statement and no savepoint, the
+    fewest round trips; a failure raises :class:`BatchWriteFailed`. With ``isolate`` each
+    message is written alone in its own savepoint, so only the bad ones fail.
     """
     if not writes:
         return []
-    if await _in_savepoint(conn, writes, quiet=len(writes) > 1):
+    if not isolate:
+        try:
+            await _write_messages(conn, writes)
+        except asyncpg.PostgresError as e:
+            raise BatchWriteFailed(f"{type(e).__name__}: {e}") from e
         return [True] * len(writes)
-    if len(writes) == 1:
-        return [False]
-    return [await _in_savepoint(conn, [m], quiet=False) for m in writes]
+    return [await _in_savepoint(conn, m) for m in writes]
 
 
-async def _in_savepoint(conn: Connection, writes: Sequence[MessageWrite], *, quiet: bool) -> bool:
+async def _in_savepoint(conn: Connection, write: MessageWrite) -> bool:
     savepoint = conn.raw.transaction()
     await aio(savepoint.start)()
     try:
-        await _write_messages(conn, writes)
-    except asyncpg.PostgresError as e:
-        if quiet:
-            log.info("a batch of %d chat messages failed (%s); storing them one by one", len(writes), e)
-        else:
-            log.exception("chat message %r from %s could not be stored", writes[0].stanza_id, writes[0].sender_uuid)
+        await _write_messages(conn, [write])
+    except asyncpg.PostgresError:
+        log.exception("chat message %r from %s could not be stored", write.stanza_id, write.sender_uuid)
         await aio(savepoint.rollback)()
         return False
     await aio(savepoint.commit)()
@@ -209,7 +232,11 @@ async def _in_savepoint(conn: Connection, writes: Sequence[MessageWrite], *, qui
 
 
 async def _write_messages(conn: Connection, writes: Sequence[MessageWrite]) -> None:
-    """§9.1 for several messages, in order, as if written one after another."""
+    """§9.1 for several messages, in order, as if written one after another.
+
+    One statement (data-modifying CTEs) for the archive, inbox, ``messaged`` and
+    last-notification rows: each round trip costs the batch's latency more than the rows do.
+    """
     archive = [
         row
         for m in writes
@@ -219,46 +246,47 @@ async def _write_messages(conn: Connection, writes: Sequence[MessageWrite]) -> N
         )
     ]
     await conn.execute(
-        """INSERT INTO mam_message
-               (id, person_id, remote_bare_jid, direction, from_jid, message, audio_uuid, search_body)
-           SELECT id, person_id, remote, direction, '', message, audio_uuid, search_body
-           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::mam_direction[], $5::bytea[], $6::text[], $7::text[])
-                AS t(id, person_id, remote, direction, message, audio_uuid, search_body)""",
-        *_columns(archive, 7),
-    )
-    await conn.execute(
-        """WITH t AS (
+        """WITH archived AS (
+               INSERT INTO mam_message
+                   (id, person_id, remote_bare_jid, direction, from_jid, message, audio_uuid, search_body)
+               SELECT id, person_id, remote, direction, '', message, audio_uuid, search_body
+               FROM unnest($1::bigint[], $2::int[], $3::text[], $4::mam_direction[], $5::bytea[], $6::text[],
+                           $7::text[]) AS a(id, person_id, remote, direction, message, audio_uuid, search_body)),
+           t AS (
                SELECT luser, remote || '@duolicious.app' AS remote_jid, msg_id, box, content, ts, unread, reset
-               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[],
-                           $7::int[], $8::bool[]) AS u(luser, remote, msg_id, box, content, ts, unread, reset))
-           INSERT INTO inbox (luser, remote_bare_jid, msg_id, box, content, timestamp, unread_count)
-           SELECT luser, remote_jid, msg_id, box, content, ts, unread FROM t
-           ON CONFLICT (luser, remote_bare_jid) DO UPDATE SET
-               msg_id = EXCLUDED.msg_id, box = 'chats', content = EXCLUDED.content,
-               timestamp = EXCLUDED.timestamp,
-               unread_count = EXCLUDED.unread_count + CASE
-                   WHEN (SELECT reset FROM t WHERE t.luser = EXCLUDED.luser AND t.remote_jid = EXCLUDED.remote_bare_jid)
-                   THEN 0 ELSE inbox.unread_count END""",
+               FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], $13::bigint[],
+                           $14::int[], $15::bool[]) AS u(luser, remote, msg_id, box, content, ts, unread, reset)),
+           inboxed AS (
+               INSERT INTO inbox (luser, remote_bare_jid, msg_id, box, content, timestamp, unread_count)
+               SELECT luser, remote_jid, msg_id, box, content, ts, unread FROM t
+               ON CONFLICT (luser, remote_bare_jid) DO UPDATE SET
+                   msg_id = EXCLUDED.msg_id, box = 'chats', content = EXCLUDED.content,
+                   timestamp = EXCLUDED.timestamp,
+                   unread_count = EXCLUDED.unread_count + CASE
+                       WHEN (SELECT reset FROM t WHERE t.luser = EXCLUDED.luser AND t.remote_jid = EXCLUDED.remote_bare_jid)
+                       THEN 0 ELSE inbox.unread_count END),
+           pairs AS (
+               INSERT INTO messaged (subject_person_id, object_person_id, created_at)
+               SELECT subject_id, object_id, $18::timestamptz
+               FROM unnest($16::int[], $17::int[]) AS m(subject_id, object_id)
+               ON CONFLICT DO NOTHING),
+           n AS (SELECT * FROM unnest($19::text[], $20::int[], $21::int[]) AS n(username, intro_s, chat_s)),
+           notified AS (
+               INSERT INTO duo_last_notification (username, intro_seconds, chat_seconds)
+               SELECT username, coalesce(intro_s, 0), coalesce(chat_s, 0) FROM n
+               ON CONFLICT (username) DO UPDATE SET
+                   intro_seconds = coalesce((SELECT intro_s FROM n WHERE n.username = EXCLUDED.username),
+                                            duo_last_notification.intro_seconds),
+                   chat_seconds = coalesce((SELECT chat_s FROM n WHERE n.username = EXCLUDED.username),
+                                           duo_last_notification.chat_seconds))
+           SELECT 1""",
+        *_columns(archive, 7),
         *_columns(_inbox_changes(writes), 8),
-    )
-    await conn.execute(
-        """INSERT INTO messaged (subject_person_id, object_person_id, created_at)
-           SELECT subject_id, object_id, $3::timestamptz FROM unnest($1::int[], $2::int[]) AS t(subject_id, object_id)
-           ON CONFLICT DO NOTHING""",
         [m.sender_id for m in writes],
         [m.recipient_id for m in writes],
         writes[0].now,
+        *_columns(_notifications(writes), 3),
     )
-    for column, intro in (("intro_seconds", True), ("chat_seconds", False)):
-        times = {m.recipient_uuid: m.notify_at for m in writes if m.notified_intro is intro}
-        if times:
-            await conn.execute(
-                f"""INSERT INTO duo_last_notification (username, {column})
-                    SELECT * FROM unnest($1::text[], $2::int[])
-                    ON CONFLICT (username) DO UPDATE SET {column} = EXCLUDED.{column}""",
-                list(times),
-                list(times.values()),
-            )
 
 
 def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
@@ -284,6 +312,16 @@ def _inbox_changes(writes: Sequence[MessageWrite]) -> list[tuple[object, ...]]:
          m.inbox_content, m.inbox_timestamp, unread, reset)
         for (luser, remote), (count, unread, reset, m) in sides.items()
     ]
+
+
+def _notifications(writes: Sequence[MessageWrite]) -> list[tuple[object, ...]]:
+    """(username, intro seconds, chat seconds) per recipient with a push queued; the last
+    message of each kind wins and ``None`` leaves that column as it is."""
+    times: dict[str, dict[bool, int]] = {}
+    for m in writes:
+        if m.notified_intro is not None:
+            times.setdefault(m.recipient_uuid, {})[m.notified_intro] = m.notify_at
+    return [(username, kinds.get(True), kinds.get(False)) for username, kinds in times.items()]
 
 
 async def queue_audio_deletion(db: Database | Connection, audio_uuids: Sequence[str]) -> None:
