@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import trio
-from asyncpg.exceptions import QueryCanceledError
 from pydantic import field_validator
 from quart import Blueprint
 
@@ -23,7 +22,7 @@ from duo.visibility import messaged, shown_to_strangers, skipped, visible_to
 bp = Blueprint("prospects", __name__)
 
 REPORT_LIMITS = (Limit(1, 5, "1 per 5 second"), Limit(20, 86400, "20 per 1 day"))
-REPLY_STATS_TIMEOUT_MS = 1000
+REPLY_STATS_TIMEOUT = 1.0  # seconds
 REPLY_STATS_MIN_INTROS = 5
 VISITS_SHOWN = dt.timedelta(days=7)
 INT4_MAX = 2**31 - 1
@@ -133,10 +132,8 @@ def _reply_percentage(replied: int, intros: int) -> float | None:
 async def reply_stats(db: Database, person_uuid: uuid.UUID) -> tuple[float | None, float | None]:
     """(gets, gives) reply percentages (§7.1.2); unknown on timeout."""
     try:
-        async with db.transaction() as conn:
-            await conn.execute(f"SET LOCAL statement_timeout = {REPLY_STATS_TIMEOUT_MS}")
-            row = await conn.fetchrow(REPLY_STATS_SQL, person_uuid)
-    except QueryCanceledError:
+        row = await db.fetchrow(REPLY_STATS_SQL, person_uuid, timeout=REPLY_STATS_TIMEOUT)
+    except TimeoutError:
         return None, None
     assert row is not None
     return (
@@ -156,8 +153,8 @@ async def get_prospect_profile(ctx: Ctx, prospect_uuid: str) -> dict[str, Any]:
     async def fetch_stats() -> None:
         stats.append(await reply_stats(ctx.svc.db, wanted))
 
-    # The statistics need their own transaction (for the timeout): they run beside the
-    # profile, on a second connection, rather than after it.
+    # The statistics have a timeout of their own: they run beside the profile, on a second
+    # connection, rather than after it.
     async with trio.open_nursery() as nursery:
         nursery.start_soon(fetch_stats)
         row = await ctx.svc.db.fetchrow(PROFILE_AND_VISIT_SQL, ctx.person_id, wanted, now)
