@@ -101,10 +101,9 @@ def cmd_populate(args: argparse.Namespace) -> None:
 def cmd_user_create(args: argparse.Namespace) -> None:
     import json
 
-    from duo.actors.persistence import prepare
     from duo.aio import open_loop
-    from duo.seeding.users import Profile, SeedingError, create_user, open_services
-    from duo.sql.database import Database
+    from duo.seeding.users import Profile, SeedingError, create_user
+    from duo.services import open_services
     from duo.supervisor import open_database
 
     config = _config(args)
@@ -121,10 +120,8 @@ def cmd_user_create(args: argparse.Namespace) -> None:
     )
 
     async def main() -> None:
-        async with open_database(config) as settings, open_loop():
-            await prepare(Database(settings))
-            async with open_services(config, settings) as svc:
-                user = await create_user(svc, args.name, profile)
+        async with open_database(config) as settings, open_loop(), open_services(config, settings) as svc:
+            user = await create_user(svc, args.name, profile)
         print(json.dumps({"email": user.email, "person_id": user.person_id,
                           "person_uuid": user.person_uuid, "session_token": user.token}))
 

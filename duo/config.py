@@ -89,6 +89,12 @@ class ChatConfig:
     notification_api_url: str = key(
         "https://exp.host/--/api/v2/push/send", "DUO_NOTIFICATION_API_URL", doc="Expo push API (push/send) URL"
     )
+    compression: bool = key(
+        False, "DUO_CHAT_COMPRESSION", doc="accept per-message deflate when a chat client offers it"
+    )
+    allowed_origins: list[str] = key(
+        [], "DUO_CHAT_ALLOWED_ORIGINS", doc="Origin headers a chat WebSocket may carry (comma-separated); empty = any"
+    )
 
 
 @attrs.frozen
@@ -171,6 +177,11 @@ class OpenAiConfig:
 class CronConfig:
     max_random_start_delay: int = key(15, "DUO_CRON_MAX_RANDOM_START_DELAY", doc="start jitter bound, s")
     email_poll_seconds: int = key(10, "DUO_CRON_EMAIL_POLL_SECONDS", doc="notification digests poll, s")
+    disable_mobile_notifications: bool = key(
+        False,
+        "DUO_CRON_DISABLE_MOBILE_NOTIFICATIONS",
+        doc="dev/test: push digests are recorded and logged, not sent (the reference's flag file)",
+    )
     autodeactivate2_poll_seconds: int = key(600, "DUO_CRON_AUTODEACTIVATE2_POLL_SECONDS", doc="poll, s")
     autodeactivate2_dry_run: bool = key(True, "DUO_CRON_AUTODEACTIVATE2_DRY_RUN", doc="dry run")
     garbage_records_poll_seconds: int = key(10, "DUO_CRON_GARBAGE_RECORDS_POLL_SECONDS", doc="poll, s")

@@ -7,7 +7,6 @@ the same trigram similarity.
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -65,7 +64,8 @@ def _like_prefix(char: str) -> str:
 
 
 class LocationIndex:
-    """Per-database caches: names (with trigrams) by first character, answers by raw query."""
+    """Caches of one database: names (with trigrams) by first character, answers by raw
+    query. One per process, held by the services."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -100,14 +100,3 @@ class LocationIndex:
         wanted = trigrams(q)
         scored = sorted((-similarity(wanted, grams), name) for name, grams in candidates)
         return [name for _, name in scored[:RESULTS]]
-
-
-_indexes: weakref.WeakKeyDictionary[Database, LocationIndex] = weakref.WeakKeyDictionary()
-
-
-def index_for(db: Database) -> LocationIndex:
-    """The cache of this database (one per process in production, one per test in tests)."""
-    index = _indexes.get(db)
-    if index is None:
-        index = _indexes[db] = LocationIndex(db)
-    return index

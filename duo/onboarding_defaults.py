@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import attrs
 
 from duo.sql.database import Connection
+from duo.sql.lookups import ATTRIBUTES, PERSON_LOOKUPS
 
 TARGET = 2000
 COUNT_CAP = 4000
@@ -19,19 +20,7 @@ PROBES = 5
 
 # Preference tables that start with every value of their lookup table (nothing filtered).
 ALL_VALUES = {
-    "search_preference_orientation": ("orientation_id", "orientation"),
-    "search_preference_ethnicity": ("ethnicity_id", "ethnicity"),
-    "search_preference_looking_for": ("looking_for_id", "looking_for"),
-    "search_preference_smoking": ("smoking_id", "yes_no_optional"),
-    "search_preference_drinking": ("drinking_id", "frequency"),
-    "search_preference_drugs": ("drugs_id", "yes_no_optional"),
-    "search_preference_long_distance": ("long_distance_id", "yes_no_optional"),
-    "search_preference_relationship_status": ("relationship_status_id", "relationship_status"),
-    "search_preference_has_kids": ("has_kids_id", "yes_no_optional"),
-    "search_preference_wants_kids": ("wants_kids_id", "yes_no_maybe"),
-    "search_preference_exercise": ("exercise_id", "frequency"),
-    "search_preference_religion": ("religion_id", "religion"),
-    "search_preference_star_sign": ("star_sign_id", "star_sign"),
+    **{f"search_preference_{name}": (PERSON_LOOKUPS[name][1], PERSON_LOOKUPS[name][0]) for name in ATTRIBUTES},
     "search_preference_has_profile_picture": ("has_profile_picture_id", "yes_no"),
 }
 

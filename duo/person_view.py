@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from duo.visibility import messaged, skipped
+from duo.visibility import level_reaches, messaged, skipped
 
 EARLY_ADOPTER_END = dt.datetime(2024, 8, 26, 1, 5, 49, tzinfo=dt.UTC)
 VOICE_BIO_POSITION = -1
@@ -50,7 +50,7 @@ def voice_bio(p: str) -> str:
 def required_to_view(p: str, viewer_level: str) -> str:
     """``basics``/``photos`` when the viewer's level is below the person's privacy level."""
     return (
-        f"CASE WHEN {viewer_level} >= {p}.privacy_verification_level_id THEN NULL "
+        f"CASE WHEN {level_reaches(viewer_level, p)} THEN NULL "
         f"WHEN {p}.privacy_verification_level_id = 2 THEN 'basics' ELSE 'photos' END"
     )
 

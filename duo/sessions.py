@@ -14,6 +14,7 @@ import uuid
 import attrs
 
 from duo.safety.emails import normalize_email
+from duo.sql import sessions
 from duo.sql.database import Database
 
 ANY = None
@@ -61,13 +62,7 @@ def token_hash(token: str) -> str:
 async def find_session(db: Database, token: str, now: dt.datetime) -> Session | None:
     """The unexpired session a token names, or None."""
     digest = token_hash(token)
-    row = await db.fetchrow(
-        """SELECT s.email, s.person_id, p.uuid AS person_uuid, s.signed_in, s.pending_club_name
-           FROM duo_session s LEFT JOIN person p ON p.id = s.person_id
-           WHERE s.session_token_hash = $1 AND s.session_expiry > $2""",
-        digest,
-        now,
-    )
+    row = await sessions.find(db, digest, now)
     if row is None:
         return None
     return Session(

@@ -1,60 +1,38 @@
 """The root of the process: infrastructure up, actors supervised, listeners served.
 
 Start-up reads top to bottom: database (embedded or configured) → migrations →
-reference data → pool → actors → HTTP (and, later, chat) listeners.  SIGINT/SIGTERM
-stop the listeners from accepting, let in-flight requests finish within the grace
-period, drain the mailer, close the pool and stop the embedded PostgreSQL.
+reference data → pool → actors → chat and HTTP listeners.  SIGINT/SIGTERM stop the
+listeners from accepting, close chat sessions with 1001, let in-flight requests finish
+within the grace period, drain the mailer, close the pool and stop the embedded PostgreSQL.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import pathlib
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 
-from duo import media_store
-from duo.actors.blocklist import BlockListHolder, keep_fresh
-from duo.actors.mailer import MailerSettings, mail_sender, start_mailer
-from duo.actors.media import start_media
-from duo.actors.persistence import start_persistence
 from duo.actors.runtime import open_supervisor
 from duo.actors.scheduler import start_scheduler, status_reader
 from duo.aio import open_loop
+from duo.chat.server import run_chat
 from duo.config import Config
 from duo.http.app import STATUS_AREAS, create_app
 from duo.jobs.registry import scheduled_jobs
-from duo.ratelimit import Counter, MemoryCounter, RedisCounter
-from duo.redis_client import open_redis
 from duo.safety.checks import warm_up
-from duo.services import Services
+from duo.services import GRACE_SECONDS, Services, start_services
 from duo.sql import embedded
-from duo.sql.database import Database, DbSettings
+from duo.sql.database import DbSettings
 from duo.workers import shared_port_bind
 
 log = logging.getLogger("duo")
-
-GRACE_SECONDS = 10.0
-
-
-def mailer_settings(config: Config) -> MailerSettings:
-    smtp = config.smtp
-    return MailerSettings(
-        smtp_host=smtp.host or None,
-        smtp_port=smtp.port,
-        smtp_user=smtp.user or None,
-        smtp_pass=smtp.password or None,
-        smtp_tls=smtp.tls,  # type: ignore[arg-type]
-        sender=smtp.sender,
-        mail_log=config.state_path / "mail.log",
-        smtp_ca_file=pathlib.Path(smtp.ca_file) if smtp.ca_file else None,
-    )
 
 
 @asynccontextmanager
@@ -90,6 +68,12 @@ def hypercorn_config(host: str, port: int, config: Config) -> HypercornConfig:
     return hc
 
 
+def http_app(svc: Services, *, status_only: bool = False) -> Any:
+    """The ASGI app serving ``svc`` (the status page alone for the status port): the one
+    place outside duo/http that builds it, for the listeners and the in-process seeding."""
+    return create_app(svc, STATUS_AREAS) if status_only else create_app(svc)
+
+
 async def serve_http(
     svc: Services,
     shutdown: trio.Event,
@@ -102,9 +86,9 @@ async def serve_http(
     ``shared_port``: bind with SO_REUSEPORT, as one of the workers of duo.workers.
     """
     config = svc.config
-    apps = [(config.http.port, create_app(svc))]
+    apps = [(config.http.port, http_app(svc))]
     if config.http.status_port:
-        apps.append((config.http.status_port, create_app(svc, STATUS_AREAS)))
+        apps.append((config.http.status_port, http_app(svc, status_only=True)))
     binds: list[str] = []
     async with trio.open_nursery() as nursery:
         for port, app in apps:
@@ -132,36 +116,8 @@ async def run(
         # compiling the word lists takes seconds: do it while the database starts
         filters_ready = trio.Event()
         root.start_soon(_warm_up_filters, filters_ready)
-        db = Database(db_settings)
         async with open_supervisor(grace=GRACE_SECONDS) as supervisor, AsyncExitStack() as exits:
-            await start_persistence(supervisor, db)
-            mailer = await start_mailer(supervisor, mailer_settings(config))
-            media = await start_media(supervisor)
-
-            blocklist = BlockListHolder()
-            if config.safety.ip_blocklist_urls:
-                await root.start(
-                    functools.partial(
-                        keep_fresh,
-                        blocklist,
-                        config.safety.ip_blocklist_urls,
-                        config.state_path / "firehol",
-                        config.safety.ip_blocklist_refresh_seconds,
-                        download=config.env == "prod",
-                    )
-                )
-            counter: Counter = MemoryCounter()
-            if config.redis.url:
-                counter = RedisCounter(await exits.enter_async_context(open_redis(config.redis.url)))
-            svc = Services(
-                config=config,
-                db=db,
-                counter=counter,
-                storage=media_store.from_config(config),
-                send_mail=mail_sender(mailer),
-                media=media,
-                ip_blocked=blocklist.blocked,
-            )
+            svc = await start_services(supervisor, exits, config, db_settings)
             await filters_ready.wait()
             if config.cron.enabled:
                 scheduler, _ = await start_scheduler(supervisor, svc, scheduled_jobs(config))
@@ -169,6 +125,8 @@ async def run(
             shutdown = trio.Event()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_wait_for_signal, shutdown)
+                chat_binds = await nursery.start(run_chat, svc, shutdown)
+                log.info("duo is serving chat on %s", ", ".join(chat_binds))
                 binds = await nursery.start(functools.partial(serve_http, svc, shutdown, shared_port=shared_port))
                 log.info("duo is serving HTTP on %s", ", ".join(binds))
                 task_status.started(binds)

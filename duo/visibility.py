@@ -17,9 +17,12 @@ V's verification level must reach P's privacy level unless P messaged V. V havin
 P does not hide P (the profile shows ``is_skipped``). An anonymous viewer is an unverified
 stranger whom nobody messaged or skipped.
 
-Lists apply further rules, composed from the same blocks: search excludes ``skipped(V, P)``
-and ``messaged(V, P)`` unless V's preferences say ``Yes``, excludes
-``not verification_ok(P)`` and ``is_bot(P)`` (§3 table).
+Lists (search, the feed, visitors) start from ``listed_for``: P is activated, shown to V
+as a stranger, and has not skipped V. Each adds its own rules from the same blocks: search
+excludes ``skipped(V, P)`` and ``messaged(V, P)`` unless V's preferences say ``Yes``, and
+excludes ``not verification_ok(P)`` and ``is_bot(P)`` (§3 table); the feed also needs
+``level_reaches`` with no exception for people who messaged V. Whether V's level reaches P's
+privacy level is ``level_reaches`` everywhere, so the privacy rule has one home.
 """
 
 from __future__ import annotations
@@ -48,15 +51,17 @@ def shown_to_strangers(prospect: str, viewer: str | None) -> str:
     return f"(NOT {prospect}.hide_me_from_strangers OR {messaged(f'{prospect}.id', viewer)})"
 
 
+def level_reaches(viewer_level: str, prospect: str) -> str:
+    """A viewer of verification level ``viewer_level`` meets P's privacy verification level."""
+    return f"{viewer_level} >= {prospect}.privacy_verification_level_id"
+
+
 def privacy_level_met(prospect: str, viewer: str | None) -> str:
     """V's verification level reaches P's privacy verification level, or P messaged V."""
     if viewer is None:
-        return f"{prospect}.privacy_verification_level_id <= 1"
+        return level_reaches("1", prospect)
     level = f"(SELECT viewer.verification_level_id FROM person viewer WHERE viewer.id = {viewer})"
-    return (
-        f"({prospect}.privacy_verification_level_id <= {level}"
-        f" OR {messaged(f'{prospect}.id', viewer)})"
-    )
+    return f"({level_reaches(level, prospect)} OR {messaged(f'{prospect}.id', viewer)})"
 
 
 def verification_ok(prospect: str) -> str:
@@ -66,6 +71,15 @@ def verification_ok(prospect: str) -> str:
 
 def is_bot(prospect: str) -> str:
     return f"('bot' = ANY({prospect}.roles))"
+
+
+def listed_for(viewer: str, prospect: str) -> str:
+    """What every list requires before its own rules: P is activated, does not hide from V
+    as a stranger, and has not skipped V."""
+    return (
+        f"({prospect}.activated AND {shown_to_strangers(prospect, viewer)}"
+        f" AND NOT {skipped(f'{prospect}.id', viewer)})"
+    )
 
 
 def visible_to(viewer: str | None, prospect: str = "prospect") -> str:

@@ -25,6 +25,7 @@ import trio
 from duo.actors.persistence import prepare
 from duo.aio import open_loop
 from duo.config import Config
+from duo.services import GRACE_SECONDS
 from duo.sql.database import Database, DbSettings
 
 log = logging.getLogger("duo.workers")
@@ -88,12 +89,14 @@ def worker_env(settings: DbSettings, chat_ports: list[int]) -> dict[str, str]:
 
 async def run_workers(config: Config, workers: int, config_path: Path | None) -> None:
     """Run ``workers`` copies of ``duo serve`` until SIGINT/SIGTERM; exit 1 if one dies unasked."""
-    from duo.supervisor import GRACE_SECONDS, open_database  # it imports this module
+    from duo.supervisor import open_database  # it imports this module
 
     config.state_path.mkdir(parents=True, exist_ok=True)
     shares = chat_shares(config.chat_ports, workers)
     if not shares[-1]:
         log.warning("%d chat ports for %d workers: some workers serve HTTP only", len(config.chat_ports), workers)
+    if workers > 1 and not config.redis.url:
+        log.warning("no DUO_REDIS_URL: live chat traffic and online status stay within each worker")
     command = [sys.executable, "-m", "duo"]
     if config_path is not None:
         command += ["--config", str(config_path)]

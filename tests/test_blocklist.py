@@ -8,7 +8,8 @@ import attrs
 import pytest
 import trio
 
-from duo.actors.blocklist import BlockListHolder, refresh_once
+from duo.actors.blocklist import BlockListHolder, refresh_once, start_blocklist
+from duo.actors.runtime import open_supervisor
 from duo.services import Services
 from tests.plugins.app import serve
 
@@ -43,6 +44,19 @@ async def test_download_caches_and_cache_serves_offline(tmp_path: Path, netset_s
         offline = BlockListHolder()
         await refresh_once(offline, ["http://127.0.0.1:9/firehol_anonymous.netset"], tmp_path / "cache", download=True)
         assert offline.blocked("203.0.113.9")
+
+
+async def test_the_supervised_refresher_loads_the_lists_and_stops_with_its_supervisor(
+    tmp_path: Path, netset_server: str
+) -> None:
+    with trio.fail_after(20):
+        holder = BlockListHolder()
+        async with open_supervisor(grace=5) as supervisor:
+            ref = await start_blocklist(supervisor, holder, [netset_server], tmp_path / "cache", 3600, download=True)
+            await holder.loaded.wait()
+            assert holder.blocked("203.0.113.9") and not holder.blocked("198.51.100.1")
+        # the block was left: the supervisor stopped the refresher (it would sleep an hour)
+        assert ref.queued() == 0 and (tmp_path / "cache" / "firehol_anonymous.netset").exists()
 
 
 async def test_sign_in_from_a_listed_address_is_460(svc: Services, tmp_path: Path) -> None:

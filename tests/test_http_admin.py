@@ -53,18 +53,18 @@ def text(r: httpx.Response) -> tuple[int, str]:
 
 
 @pytest.fixture
-def kicked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Person ids the ban handed to the chat hook."""
-    calls: list[int] = []
+def kicked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Person uuids the ban handed to the chat hook."""
+    calls: list[str] = []
 
-    async def record(services: Services, person_id: int) -> None:
-        calls.append(person_id)
+    async def record(services: Services, person_uuid: str) -> None:
+        calls.append(person_uuid)
 
     monkeypatch.setattr(admin, "end_chat_sessions", record)
     return calls
 
 
-async def test_report_then_ban_by_the_links(svc: Services, kicked: list[int]) -> None:
+async def test_report_then_ban_by_the_links(svc: Services, kicked: list[str]) -> None:
     proxied = attrs.evolve(svc.config.http, trusted_proxies=["127.0.0.1/32"])
     behind_proxy = attrs.evolve(svc, config=attrs.evolve(svc.config, http=proxied))
     with trio.fail_after(60):
@@ -89,7 +89,7 @@ async def test_report_then_ban_by_the_links(svc: Services, kicked: list[int]) ->
 
             r = await client.get(f"/admin/ban/{token}")
             assert text(r) == (200, f"Banned [{{'person_id': {bo.person_id}, 'person_uuid': '{bo.uuid}'}}]")
-            assert kicked == [bo.person_id]
+            assert kicked == [str(bo.uuid)]
             assert await svc.db.fetchval("SELECT count(*) FROM person WHERE id = $1", bo.person_id) == 0
             assert await svc.db.fetchval("SELECT count_members FROM club WHERE name = 'chess'") == 0
             bans = await svc.db.fetch(

@@ -7,6 +7,7 @@ import trio
 
 from duo.http import prospects
 from duo.services import Services
+from duo.sql import prospects as prospects_sql
 from tests.factories import User, onboarded_user
 
 PROFILE_KEYS = {
@@ -126,7 +127,7 @@ async def test_reply_statistics_over_their_timeout_are_unknown(
         ana = await onboarded_user(svc, "Ana")
         bo = await onboarded_user(svc, "Bo", sign_up_time=svc.now() - dt.timedelta(days=3))
         # a statement that outlasts the timeout: cancelled on the server, the profile still shown
-        monkeypatch.setattr(prospects, "REPLY_STATS_SQL", "SELECT pg_sleep(30), $1::uuid")
+        monkeypatch.setattr(prospects_sql, "REPLY_STATS_SQL", "SELECT pg_sleep(30), $1::uuid")
         monkeypatch.setattr(prospects, "REPLY_STATS_TIMEOUT", 0.05)
         r = await client.get(f"/prospect-profile/{bo.uuid}", headers=ana.headers)
         assert r.status_code == 200, r.text

@@ -102,7 +102,7 @@ def random_scores(rng: random.Random) -> AnswerScores:
 
 
 async def test_sql_personality_agrees_with_python(db: Database) -> None:
-    """compute_personality_vectors (migration 0002) stores bit-for-bit what Python computes."""
+    """compute_personality_vectors (migration 0001) stores bit-for-bit what Python computes."""
     with trio.fail_after(30):
         rng = random.Random(7)
         evidence = Evidence()

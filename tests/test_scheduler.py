@@ -65,6 +65,18 @@ def test_backoff_doubles_up_to_the_cap() -> None:
     assert backoff(600, 5) == 600  # never shorter than the poll interval
 
 
+def test_jobs_in_the_reference_start_order_with_its_defaults(tmp_path: pathlib.Path) -> None:
+    """scheduler.md §1 start order (checkphotos never) and the §3 poll and dry-run defaults."""
+    config = app_plugin.test_config(tmp_path, DUO_NSFW_MODEL=str(tmp_path / "model.onnx"), OPENAI_API_KEY="sk-test")
+    assert [(j.name, j.poll_seconds, j.dry_run) for j in scheduled_jobs(config)] == [
+        ("autodeactivate2", 600, True), ("garbagerecords", 10, None), ("photocleaner", 60, True),
+        ("audiocleaner", 60, True), ("nsfwphotorunner", 1, None), ("notifications", 10, None),
+        ("verificationjobrunner", 1, None), ("profilereporter", 600, None),
+    ]
+    assert config.cron.max_random_start_delay == 15 and config.cron.check_photos_dry_run
+    assert not config.cron.disable_mobile_notifications
+
+
 async def test_one_leader_and_take_over(svc: Services, db_settings: DbSettings, tmp_path: pathlib.Path) -> None:
     with trio.fail_after(60):
         svc = quick(svc, tmp_path)
@@ -167,7 +179,7 @@ async def test_start_delay_poll_interval_and_backoff_on_a_mock_clock(
     """No database here (recording the state fails and is logged), so the autojump clock is safe."""
     svc = Services(config=app_plugin.test_config(tmp_path), db=Database(DbSettings(host="nowhere")),
                    counter=MemoryCounter(), storage=LocalStorage(LocalSettings(root=tmp_path)),
-                   send_mail=app_plugin.MailSink(), media=None)  # type: ignore[arg-type]
+                   send_mail=app_plugin.MailSink(), media=None, send_push=lambda push: None)  # type: ignore[arg-type]
     failing = {2, 3}  # the 2nd and 3rd iterations fail
     times: list[float] = []
 

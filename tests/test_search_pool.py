@@ -1,6 +1,6 @@
 """The stage-1 pool of the uncached search (matching.md §9.2, README "the pre-filter cap keeps
 the nearest candidates, ties break by person id") and the trigger-kept tables it reads
-(``search_candidate``, ``search_place``, migration 0004)."""
+(``search_candidate``, ``search_place``, migration 0001)."""
 
 from typing import Any
 

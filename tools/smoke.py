@@ -15,6 +15,7 @@ import email.policy
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,12 +60,26 @@ def step(text: str) -> None:
     print(f"smoke: {text}", flush=True)
 
 
-def install(target: Path) -> Path:
-    """A fresh venv with ``pip install .``; returns its ``duo`` script."""
+def clean_copy(target: Path) -> Path:
+    """The checkout's files as a clone has them (no stale ``build/``, venvs or state)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, check=True, capture_output=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+def install(target: Path, source: Path) -> Path:
+    """A fresh venv with ``pip install .`` of ``source``; returns its ``duo`` script."""
     venv.create(target, with_pip=True)
     python = target / "bin" / "python"
     subprocess.run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([python, "-m", "pip", "install", "-q", str(ROOT)], check=True)
+    subprocess.run([python, "-m", "pip", "install", "-q", "."], cwd=source, check=True)
     return target / "bin" / "duo"
 
 
@@ -110,7 +125,7 @@ def sign_in(base: str, relay: Relay) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="duo-smoke-") as tmp:
         step("pip install . into a clean venv")
-        duo = install(Path(tmp) / "venv")
+        duo = install(Path(tmp) / "venv", clean_copy(Path(tmp) / "src"))
         relay = Relay()
         smtp_port, http_port = free_port(), free_port()
         controller = Controller(relay, hostname="127.0.0.1", port=smtp_port)

@@ -73,6 +73,7 @@ async def _watch(db: Database, every: float, failures_allowed: int,
 def persistence_actor(
     db: Database,
     *,
+    prepare_schema: bool = True,
     check_every: float = 30.0,
     failures_allowed: int = 3,
     probe: Callable[[Database], Awaitable[HealthReport]] = check,
@@ -80,7 +81,8 @@ def persistence_actor(
     async def persistence(
         inbox: Inbox[Health, HealthReport], *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        await prepare(db)
+        if prepare_schema:
+            await prepare(db)
         async with db.connected(), trio.open_nursery() as nursery:
             nursery.start_soon(_watch, db, check_every, failures_allowed, probe)
             task_status.started()
@@ -99,10 +101,17 @@ async def start_persistence(
     db: Database,
     *,
     policy: RestartPolicy = RECONNECT,
+    prepare_schema: bool = True,
     check_every: float = 30.0,
     failures_allowed: int = 3,
     probe: Callable[[Database], Awaitable[HealthReport]] = check,
 ) -> ActorRef[Health, HealthReport]:
-    """Start the actor; returns once the schema is current and the pool is open."""
-    actor = persistence_actor(db, check_every=check_every, failures_allowed=failures_allowed, probe=probe)
+    """Start the actor; returns once the schema is current and the pool is open.
+
+    ``prepare_schema=False`` skips migrations and reference data, for a database known to
+    be current (the tests' template copies).
+    """
+    actor = persistence_actor(
+        db, prepare_schema=prepare_schema, check_every=check_every, failures_allowed=failures_allowed, probe=probe
+    )
     return await supervisor.start("persistence", actor, policy=policy)

@@ -3,12 +3,13 @@
 The pipeline decides *whether* to push (the recipient's preference is "Immediately" and
 a token is registered) and builds the :class:`PushMessage`; this module delivers it.
 
-The pusher is an actor on the runtime (``duo/actors/runtime.py``). Start it once per
-process and hand the sender function to whoever queues pushes::
+The pusher is an actor on the runtime (``duo/actors/runtime.py``), started once per
+process by ``duo.services.start_services``; chat and the digest job queue through
+``Services.send_push``::
 
     pusher = await start_pusher(supervisor, PushSettings(url=config.chat.notification_api_url), db)
-    queue_push = push_sender(pusher)
-    queue_push(accepted.push)          # never blocks, never raises
+    send_push = push_sender(pusher)
+    send_push(accepted.push)           # never blocks, never raises
 
 It sends what is queued in batches of up to 100 (one HTTP POST each: a JSON array of
 Expo messages), retries transport errors, 429 and 5xx answers with exponential backoff,

@@ -8,19 +8,22 @@ import struct
 import uuid
 from typing import Any
 
-import asyncpg
 from quart import Blueprint, Response
 
 from duo.clubs import uncount_member
 from duo.erlang_term import UNDECODABLE, decode_term
 from duo.http.endpoint import Ctx, endpoint
 from duo.http.errors import HttpError
-from duo.http.questions import PERSON_COLUMNS, personality_page
+from duo.http.questions import personality_page
+from duo.kicks import end_chat_sessions
 from duo.ratelimit import DAILY_3
 from duo.search.filters import read_filters
 from duo.sessions import ONBOARDED
+from duo.sql import account as account_sql
 from duo.sql import account_deletion
+from duo.sql import questions as questions_sql
 from duo.sql.database import Connection
+from duo.sql.values import point_coordinates
 
 bp = Blueprint("account", __name__)
 
@@ -33,11 +36,11 @@ INVALID_EXPORT_TOKEN = "Invalid token. Link might have expired."
 async def deactivate(ctx: Ctx) -> None:
     """Hide the account until the next sign-in; the session stays valid."""
     async with ctx.svc.db.transaction() as conn:
-        changed = await conn.fetchval(
-            "UPDATE person SET activated = FALSE WHERE id = $1 AND activated RETURNING id", ctx.person_id
-        )
+        changed = await account_sql.deactivate(conn, ctx.person_id)
         if changed:
             await uncount_member(conn, ctx.person_id)
+    if changed:
+        await end_chat_sessions(ctx.svc, str(ctx.me.person_uuid))
 
 
 @bp.delete("/account")
@@ -48,6 +51,7 @@ async def delete_account(ctx: Ctx) -> list[dict[str, Any]]:
         deleted = await account_deletion.delete_account(conn, ctx.person_id)
     if deleted is None:  # a concurrent deletion won the row lock
         raise HttpError(401, "Invalid session token")
+    await end_chat_sessions(ctx.svc, deleted["person_uuid"])
     return [deleted]
 
 
@@ -56,13 +60,7 @@ async def delete_account(ctx: Ctx) -> list[dict[str, Any]]:
 async def export_data_token(ctx: Ctx) -> dict[str, Any]:
     """A one-time token, valid for ten minutes, for downloading one's data."""
     now = ctx.svc.now()
-    token = await ctx.svc.db.fetchval(
-        """INSERT INTO export_data_token (person_id, generated_at, expires_at)
-           VALUES ($1, $2, $3) RETURNING token""",
-        ctx.person_id,
-        now,
-        now + EXPORT_TOKEN_LIFETIME,
-    )
+    token = await account_sql.new_export_token(ctx.svc.db, ctx.person_id, now, now + EXPORT_TOKEN_LIFETIME)
     return {"token": str(token)}
 
 
@@ -75,15 +73,11 @@ async def export_data(ctx: Ctx, token: str) -> Response:
     except ValueError:
         raise HttpError(400, INVALID_EXPORT_TOKEN) from None
     async with ctx.svc.db.transaction() as conn:
-        person_id = await conn.fetchval(
-            "DELETE FROM export_data_token WHERE token = $1 RETURNING CASE WHEN expires_at > $2 THEN person_id END",
-            token_uuid,
-            ctx.svc.now(),
-        )
+        person_id = await account_sql.redeem_export_token(conn, token_uuid, ctx.svc.now())
     if person_id is None:
         raise HttpError(401, INVALID_EXPORT_TOKEN)
     async with ctx.svc.db.transaction(isolation="repeatable_read") as conn:
-        person = await conn.fetchrow(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id = $1", person_id)
+        person = await questions_sql.person(conn, person_id)
         if person is None:  # deleted since the token was presented
             raise HttpError(401, INVALID_EXPORT_TOKEN)
         document = {
@@ -104,79 +98,20 @@ async def export_data(ctx: Ctx, token: str) -> Response:
 
 # -- the export document ------------------------------------------------------------------
 
-# (name column, lookup table, person column): every lookup id of a person, resolved
-# against the table its column references (README: "data export names resolve correctly").
-PERSON_NAMES = (
-    ("gender_name", "gender", "gender_id"),
-    ("has_profile_picture_name", "yes_no", "has_profile_picture_id"),
-    ("verification_level_name", "verification_level", "verification_level_id"),
-    ("orientation_name", "orientation", "orientation_id"),
-    ("ethnicity_name", "ethnicity", "ethnicity_id"),
-    ("looking_for_name", "looking_for", "looking_for_id"),
-    ("smoking_name", "yes_no_optional", "smoking_id"),
-    ("drinking_name", "frequency", "drinking_id"),
-    ("drugs_name", "yes_no_optional", "drugs_id"),
-    ("long_distance_name", "yes_no_optional", "long_distance_id"),
-    ("relationship_status_name", "relationship_status", "relationship_status_id"),
-    ("has_kids_name", "yes_no_optional", "has_kids_id"),
-    ("wants_kids_name", "yes_no_maybe", "wants_kids_id"),
-    ("exercise_name", "frequency", "exercise_id"),
-    ("religion_name", "religion", "religion_id"),
-    ("star_sign_name", "star_sign", "star_sign_id"),
-    ("unit_name", "unit", "unit_id"),
-    ("chats_notification_name", "immediacy", "chats_notification"),
-    ("intros_notification_name", "immediacy", "intros_notification"),
-    ("privacy_verification_level_name", "verification_level", "privacy_verification_level_id"),
-)
-
-_PERSON_SQL = "SELECT p.*, p.personality::text AS personality_text, {} FROM person p WHERE p.id = $1".format(
-    ", ".join(f"(SELECT name FROM {table} WHERE id = p.{column}) AS {key}" for key, table, column in PERSON_NAMES)
-)
-
-
 async def raw_data(conn: Connection, person_id: int, media_url: str) -> dict[str, Any]:
     """The person's own rows, one array per table (``null`` when empty), as §7.4 lists."""
-    person = await _rows(conn, _PERSON_SQL, person_id)
-    for row in person:
+    tables = await account_sql.own_rows(conn, person_id)
+    for row in tables["person"]:
         del row["id_salt"]
         row["personality"] = row.pop("personality_text")
-    photos = await _rows(conn, "SELECT * FROM photo WHERE person_id = $1 ORDER BY position", person_id)
-    for row in photos:
+    for row in tables["photo"]:
         row["photo_url"] = f"{media_url}/original-{row['uuid']}.jpg"
-    jobs = await _rows(conn, "SELECT * FROM verification_job WHERE person_id = $1 ORDER BY id", person_id)
-    for row in jobs:
+    for row in tables["verification_job"]:
         row["photo_url"] = f"{media_url}/450-{row['photo_uuid']}.jpg"
-    messages = await _rows(conn, "SELECT * FROM mam_message WHERE person_id = $1 ORDER BY id", person_id)
-    for row in messages:
+    for row in tables["mam_message"]:
         row["timestamp"] = archive_time(row["id"]).isoformat()
         row["message"] = decoded_message(row["message"])
-    tables = {
-        "person": person,
-        "photo": photos,
-        "answer": await _rows(
-            conn,
-            """SELECT q.id, q.question, a.answer, a.public_
-               FROM answer a JOIN question q ON q.id = a.question_id
-               WHERE a.person_id = $1 ORDER BY q.id""",
-            person_id,
-        ),
-        "verification_job": jobs,
-        "person_club": await _rows(conn, "SELECT * FROM person_club WHERE person_id = $1 ORDER BY club_name", person_id),
-        "skipped": await _rows(
-            conn,
-            "SELECT * FROM skipped WHERE subject_person_id = $1 ORDER BY created_at, object_person_id", person_id
-        ),
-        "messaged": await _rows(
-            conn,
-            "SELECT * FROM messaged WHERE subject_person_id = $1 ORDER BY created_at, object_person_id", person_id
-        ),
-        "mam_message": messages,
-    }
     return {name: [{k: jsonable(v) for k, v in row.items()} for row in rows] or None for name, rows in tables.items()}
-
-
-async def _rows(conn: Connection, query: str, *args: Any) -> list[dict[str, Any]]:
-    return [dict(row) for row in await conn.fetch(query, *args)]
 
 
 def jsonable(value: Any) -> Any:
@@ -192,8 +127,9 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "\\x" + bytes(value).hex()
-    if isinstance(value, asyncpg.Point):
-        return ewkb_point(value.x, value.y)
+    point = point_coordinates(value)
+    if point is not None:
+        return ewkb_point(*point)
     if isinstance(value, list):
         return [jsonable(v) for v in value]
     return value

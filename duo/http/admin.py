@@ -16,12 +16,12 @@ from quart import Blueprint
 
 from duo.http.endpoint import Ctx, endpoint
 from duo.http.errors import HttpError
-from duo.http.uploads import queue_deletion
 from duo.kicks import end_chat_sessions
 from duo.person_events import recompute_verification_level, reset_last_event
 from duo.sql import account_deletion
 from duo.sql import admin as sql
 from duo.sql.database import Database
+from duo.sql.photos import queue_deletion
 
 bp = Blueprint("admin", __name__)
 
@@ -70,7 +70,7 @@ async def admin_ban(ctx: Ctx, token: str) -> str:
         deleted = await account_deletion.delete_account(conn, person_id)
         if deleted is None:
             raise HttpError(401, BAN_FAILED)
-    await end_chat_sessions(ctx.svc, person_id)
+    await end_chat_sessions(ctx.svc, deleted["person_uuid"])
     return html.escape(f"Banned {[deleted]!r}", quote=False)
 
 

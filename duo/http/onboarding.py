@@ -14,7 +14,7 @@ from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError, value_error
 from duo.http.fields import display_name, exactly_one
 from duo.http.summary import account_summary
-from duo.http.uploads import PhotoUpload, process_photo_upload, queue_deletion, stored_photo
+from duo.http.uploads import PhotoUpload, process_photo_upload, stored_photo
 from duo.onboarding_defaults import (
     Newcomer,
     age_on,
@@ -26,6 +26,9 @@ from duo.onboarding_defaults import (
 )
 from duo.safety.emails import normalize_email
 from duo.sessions import ANY_SESSION, ONBOARDEE
+from duo.sql import lookups, onboardees, sessions
+from duo.sql import person as person_sql
+from duo.sql import photos as photo_sql
 from duo.sql.database import Connection
 
 bp = Blueprint("onboarding", __name__)
@@ -44,7 +47,7 @@ class SearchLocationsQuery(Body):
 @endpoint(auth=ANY_SESSION, query=SearchLocationsQuery)
 async def search_locations(ctx: Ctx, query: SearchLocationsQuery) -> list[str]:
     """Autocomplete place names: same first letter, nearest by trigram distance."""
-    return await locations.index_for(ctx.svc.db).search(query.q)
+    return await ctx.svc.locations.search(query.q)
 
 
 class OnboardeeInfoBody(Body):
@@ -73,79 +76,48 @@ class OnboardeeInfoBody(Body):
         return value
 
 
-async def _ensure_onboardee(conn: Connection, email: str) -> None:
-    """Fields are upserted: the record exists even if the expiry job removed it."""
-    await conn.execute("INSERT INTO onboardee (email) VALUES ($1) ON CONFLICT DO NOTHING", email)
-
-
 async def _gender_ids(conn: Connection, names: list[str]) -> list[int]:
     """Ids of gender names; an unknown name is a 400 (README decision)."""
-    rows = await conn.fetch("SELECT id, name FROM gender WHERE name = ANY($1::text[])", names)
-    if len(rows) != len(set(names)):
+    ids = await lookups.gender_ids(conn, names)
+    if len(ids) != len(set(names)):
         raise HttpError(400, "Unknown gender")
-    return [r["id"] for r in rows]
+    return ids
 
 
 async def _set_field(ctx: Ctx, body: OnboardeeInfoBody) -> None:
     email = ctx.me.email
     async with ctx.svc.db.transaction() as conn:
-        await _ensure_onboardee(conn, email)
+        await onboardees.ensure(conn, email)
         if body.name is not None:
-            await conn.execute("UPDATE onboardee SET name = $2 WHERE email = $1", email, body.name)
+            await onboardees.set_name(conn, email, body.name)
         elif body.date_of_birth is not None:
             born = dt.datetime.strptime(body.date_of_birth, "%Y-%m-%d").date()
             if age_on(born, ctx.svc.now().date()) < ADULT_AGE:
                 raise value_error("Age must be 18 or up", ["date_of_birth"])
-            await conn.execute("UPDATE onboardee SET date_of_birth = $2 WHERE email = $1", email, born)
+            await onboardees.set_date_of_birth(conn, email, born)
         elif body.location is not None:
             place = await locations.by_name(conn, body.location)
             if place is None:
                 raise HttpError(400, "Unknown location")
-            await conn.execute(
-                "UPDATE onboardee SET latitude = $2, longitude = $3 WHERE email = $1",
-                email,
-                place.latitude,
-                place.longitude,
-            )
+            await onboardees.set_place(conn, email, place.latitude, place.longitude)
         elif body.gender is not None:
             (gender_id,) = await _gender_ids(conn, [body.gender])
-            await conn.execute("UPDATE onboardee SET gender_id = $2 WHERE email = $1", email, gender_id)
+            await onboardees.set_gender(conn, email, gender_id)
         elif body.other_peoples_genders is not None:
-            ids = await _gender_ids(conn, body.other_peoples_genders)
-            await conn.execute("DELETE FROM onboardee_search_preference_gender WHERE email = $1", email)
-            await conn.execute(
-                """INSERT INTO onboardee_search_preference_gender (email, gender_id)
-                   SELECT $1, unnest($2::smallint[])""",
-                email,
-                ids,
-            )
+            await onboardees.set_wanted_genders(conn, email, await _gender_ids(conn, body.other_peoples_genders))
 
 
 async def _store_photo(ctx: Ctx, upload: PhotoUpload) -> None:
     """Objects first, then the row; a replaced photo is queued for deletion."""
     photo = await process_photo_upload(ctx.svc, upload)
     async with stored_photo(ctx.svc, photo) as media_id, ctx.svc.db.transaction() as conn:
-        await _ensure_onboardee(conn, ctx.me.email)
-        replaced = await conn.fetchval(
-            "SELECT uuid FROM onboardee_photo WHERE email = $1 AND position = $2 FOR UPDATE",
-            ctx.me.email,
-            upload.position,
-        )
-        await conn.execute(
-            """INSERT INTO onboardee_photo (email, position, uuid, blurhash, extra_exts, hash)
-               VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (email, position) DO UPDATE SET
-                 uuid = EXCLUDED.uuid, blurhash = EXCLUDED.blurhash,
-                 extra_exts = EXCLUDED.extra_exts, hash = EXCLUDED.hash""",
-            ctx.me.email,
-            upload.position,
-            media_id,
-            photo.blurhash,
-            photo.extra_exts,
-            photo.hash,
+        await onboardees.ensure(conn, ctx.me.email)
+        replaced = await photo_sql.lock_at(conn, "onboardee_photo", ctx.me.email, upload.position)
+        await photo_sql.put_onboardee_photo(
+            conn, ctx.me.email, upload.position, media_id, photo.blurhash, photo.extra_exts, photo.hash
         )
         if replaced:
-            await queue_deletion(conn, "undeleted_photo", [replaced])
+            await photo_sql.queue_deletion(conn, "undeleted_photo", [replaced])
 
 
 @bp.patch("/onboardee-info")
@@ -167,24 +139,14 @@ class DeleteOnboardeeInfoBody(Body):
 async def delete_onboardee_info(ctx: Ctx, body: DeleteOnboardeeInfoBody) -> None:
     """Remove onboarding photos; their objects are queued for deletion."""
     async with ctx.svc.db.transaction() as conn:
-        removed = await conn.fetch(
-            "DELETE FROM onboardee_photo WHERE email = $1 AND position = ANY($2::smallint[]) RETURNING uuid",
-            ctx.me.email,
-            body.files,
-        )
-        await queue_deletion(conn, "undeleted_photo", [r["uuid"] for r in removed])
+        removed = await photo_sql.delete_at(conn, "onboardee_photo", ctx.me.email, body.files)
+        await photo_sql.queue_deletion(conn, "undeleted_photo", removed)
 
 
 async def _create_person(ctx: Ctx, conn: Connection) -> int:
     """§4.4 steps 1–6 in the caller's transaction; returns the new person's id."""
     email, now = ctx.me.email, ctx.svc.now()
-    onboardee = await conn.fetchrow(
-        """SELECT name, date_of_birth, latitude, longitude, gender_id,
-                  ARRAY(SELECT gender_id FROM onboardee_search_preference_gender g
-                        WHERE g.email = o.email ORDER BY gender_id) AS wanted
-           FROM onboardee o WHERE email = $1 FOR UPDATE""",
-        email,
-    )
+    onboardee = await onboardees.lock(conn, email)
     missing = [k for k in ("name", "date_of_birth", "latitude", "gender_id") if onboardee is None or onboardee[k] is None]
     if onboardee is None or missing:
         raise HttpError(400, "Onboarding incomplete")
@@ -200,20 +162,9 @@ async def _create_person(ctx: Ctx, conn: Connection) -> int:
         return await count_compatible(conn, who, km, now.date())
 
     distance = furthest_distance(await bisect_distance(count_at), has_pending_club=bool(ctx.me.pending_club_name))
-    has_photos = bool(await conn.fetchval("SELECT 1 FROM onboardee_photo WHERE email = $1 LIMIT 1", email))
-    person_id: int = await conn.fetchval(
-        """INSERT INTO person
-             (email, normalized_email, name, date_of_birth, latitude, longitude, gender_id, about,
-              has_profile_picture_id, unit_id, intros_notification, chats_notification,
-              privacy_verification_level_id, verification_required,
-              sign_up_time, sign_in_time, last_online_time, last_event_time, last_visitor_check_time)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, '',
-                   (SELECT id FROM yes_no WHERE name = $8),
-                   (SELECT id FROM unit WHERE name = $9),
-                   (SELECT id FROM immediacy WHERE name = 'Daily'),
-                   (SELECT id FROM immediacy WHERE name = 'Immediately'),
-                   $10, $11, $12, $12, $12, $12, $12)
-           RETURNING id""",
+    has_photos = await photo_sql.onboardee_has_photos(conn, email)
+    person_id = await person_sql.create(
+        conn,
         email,
         normalize_email(email),
         onboardee["name"],
@@ -227,18 +178,12 @@ async def _create_person(ctx: Ctx, conn: Connection) -> int:
         bool(place and place.verification_required),
         now,
     )
-    await conn.execute(
-        """INSERT INTO photo (person_id, position, uuid, blurhash, extra_exts, hash, verified)
-           SELECT $1, position, uuid, blurhash, extra_exts, hash, FALSE
-           FROM onboardee_photo WHERE email = $2""",
-        person_id,
-        email,
-    )
-    await conn.execute("UPDATE duo_session SET person_id = $1 WHERE email = $2", person_id, email)
+    await photo_sql.adopt_onboardee_photos(conn, person_id, email)
+    await sessions.attach_person(conn, email, person_id)
     await create_search_preferences(
         conn, person_id, gender_ids=list(onboardee["wanted"]), age_range=age_range, distance_km=distance
     )
-    await conn.execute("DELETE FROM onboardee WHERE email = $1", email)
+    await onboardees.delete(conn, email)
     return person_id
 
 

@@ -17,7 +17,6 @@ from duo.http.uploads import (
     PhotoUpload,
     process_audio_upload,
     process_photo_upload,
-    queue_deletion,
     stored_audio,
     stored_photo,
 )
@@ -25,6 +24,9 @@ from duo.media.audio import MAX_SECONDS, VOICE_BIO_POSITION
 from duo.person_events import recompute_verification_level, reset_last_event, set_last_event
 from duo.safety.checks import check_about
 from duo.sessions import ONBOARDED
+from duo.sql import lookups
+from duo.sql import person as person_sql
+from duo.sql import photos as photo_sql
 from duo.sql.database import Connection
 
 bp = Blueprint("profile", __name__)
@@ -34,28 +36,6 @@ Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 ABOUT_MAX = 10_000
 REQUIRES_GOLD = "Requires gold"
 
-# Request field → (lookup table, person column). has_kids uses yes_no_optional (README:
-# one vocabulary; the column and the search filter both use it).
-LOOKUPS = {
-    "gender": ("gender", "gender_id"),
-    "orientation": ("orientation", "orientation_id"),
-    "ethnicity": ("ethnicity", "ethnicity_id"),
-    "looking_for": ("looking_for", "looking_for_id"),
-    "smoking": ("yes_no_optional", "smoking_id"),
-    "drinking": ("frequency", "drinking_id"),
-    "drugs": ("yes_no_optional", "drugs_id"),
-    "long_distance": ("yes_no_optional", "long_distance_id"),
-    "relationship_status": ("relationship_status", "relationship_status_id"),
-    "has_kids": ("yes_no_optional", "has_kids_id"),
-    "wants_kids": ("yes_no_maybe", "wants_kids_id"),
-    "exercise": ("frequency", "exercise_id"),
-    "religion": ("religion", "religion_id"),
-    "star_sign": ("star_sign", "star_sign_id"),
-    "units": ("unit", "unit_id"),
-    "chats": ("immediacy", "chats_notification"),
-    "intros": ("immediacy", "intros_notification"),
-    "verification_level": ("verification_level", "privacy_verification_level_id"),
-}
 # Changing these clears the matching verified_* flag (verification must be redone).
 VERIFIED_FLAGS = {"gender": "verified_gender", "ethnicity": "verified_ethnicity"}
 YES_NO_SETTINGS = ("show_my_location", "show_my_age", "hide_me_from_strangers")
@@ -71,52 +51,9 @@ async def get_profile_info(ctx: Ctx) -> dict[str, Any]:
 
 
 async def _profile_info(conn: Connection, person_id: int) -> dict[str, Any]:
-    person = await conn.fetchrow(
-        """SELECT p.name, p.about, p.occupation, p.education, p.height_cm, p.latitude, p.longitude,
-                  p.show_my_location, p.show_my_age, p.hide_me_from_strangers,
-                  p.verified_gender, p.verified_age, p.verified_ethnicity,
-                  p.title_color, p.body_color, p.background_color,
-                  g.name AS gender, o.name AS orientation, e.name AS ethnicity,
-                  lf.name AS looking_for, sm.name AS smoking, dr.name AS drinking, du.name AS drugs,
-                  ld.name AS long_distance, rs.name AS relationship_status, hk.name AS has_kids,
-                  wk.name AS wants_kids, ex.name AS exercise, re.name AS religion,
-                  ss.name AS star_sign, u.name AS units, ch.name AS chats, it.name AS intros,
-                  vl.name AS verification_level,
-                  (SELECT uuid FROM audio WHERE person_id = p.id AND position = -1) AS audio_bio,
-                  (SELECT long_friendly FROM location
-                   WHERE id = nearest_location_id(p.latitude, p.longitude)) AS location
-           FROM person p
-           JOIN gender g ON g.id = p.gender_id
-           JOIN orientation o ON o.id = p.orientation_id
-           JOIN ethnicity e ON e.id = p.ethnicity_id
-           JOIN looking_for lf ON lf.id = p.looking_for_id
-           JOIN yes_no_optional sm ON sm.id = p.smoking_id
-           JOIN frequency dr ON dr.id = p.drinking_id
-           JOIN yes_no_optional du ON du.id = p.drugs_id
-           JOIN yes_no_optional ld ON ld.id = p.long_distance_id
-           JOIN relationship_status rs ON rs.id = p.relationship_status_id
-           JOIN yes_no_optional hk ON hk.id = p.has_kids_id
-           JOIN yes_no_maybe wk ON wk.id = p.wants_kids_id
-           JOIN frequency ex ON ex.id = p.exercise_id
-           JOIN religion re ON re.id = p.religion_id
-           JOIN star_sign ss ON ss.id = p.star_sign_id
-           JOIN unit u ON u.id = p.unit_id
-           JOIN immediacy ch ON ch.id = p.chats_notification
-           JOIN immediacy it ON it.id = p.intros_notification
-           JOIN verification_level vl ON vl.id = p.privacy_verification_level_id
-           WHERE p.id = $1""",
-        person_id,
-    )
-    assert person is not None
-    photos = await conn.fetch(
-        "SELECT position, uuid, blurhash, extra_exts, verified FROM photo WHERE person_id = $1 ORDER BY position",
-        person_id,
-    )
-    clubs = await conn.fetch(
-        """SELECT c.name, c.count_members FROM person_club pc JOIN club c ON c.name = pc.club_name
-           WHERE pc.person_id = $1 ORDER BY c.name""",
-        person_id,
-    )
+    person = await person_sql.profile(conn, person_id)
+    photos = await photo_sql.photos_of(conn, person_id)
+    clubs = await person_sql.clubs_of(conn, person_id)
 
     def by_position(column: str) -> dict[str, Any] | None:
         return {str(p["position"]): p[column] for p in photos} or None
@@ -266,80 +203,51 @@ async def patch_profile_info(ctx: Ctx, body: ProfileInfoBody) -> None:
 
 async def _set_field(ctx: Ctx, conn: Connection, field: str, value: Any) -> None:
     person_id = ctx.person_id
-    if field in ("name", "theme") and not await conn.fetchval("SELECT has_gold FROM person WHERE id = $1", person_id):
+    if field in ("name", "theme") and not await person_sql.has_gold(conn, person_id):
         raise HttpError(403, REQUIRES_GOLD)
     if field == "name":
-        await conn.execute("UPDATE person SET name = $2 WHERE id = $1", person_id, value)
+        await person_sql.set_column(conn, person_id, "name", value)
     elif field == "theme":
-        await conn.execute(
-            "UPDATE person SET title_color = $2, body_color = $3, background_color = $4 WHERE id = $1",
-            person_id,
-            value.title_color,
-            value.body_color,
-            value.background_color,
-        )
+        await person_sql.set_theme(conn, person_id, value.title_color, value.body_color, value.background_color)
     elif field == "photo_assignments":
         await _move_photos(conn, person_id, value)
     elif field == "location":
         place = await locations.by_name(conn, value)
         if place is None:
             raise HttpError(400, "Unknown location")
-        await conn.execute(
-            """UPDATE person SET latitude = $2, longitude = $3,
-                      verification_required = verification_required OR $4
-               WHERE id = $1""",
-            person_id,
-            place.latitude,
-            place.longitude,
-            place.verification_required,
-        )
+        await person_sql.set_place(conn, person_id, place.latitude, place.longitude, place.verification_required)
     elif field in TEXT_COLUMNS:
-        await conn.execute(f"UPDATE person SET {TEXT_COLUMNS[field]} = $2 WHERE id = $1", person_id, value)
+        await person_sql.set_column(conn, person_id, TEXT_COLUMNS[field], value)
     elif field in YES_NO_SETTINGS:
-        await conn.execute(f"UPDATE person SET {field} = $2 WHERE id = $1", person_id, value == "Yes")
+        await person_sql.set_column(conn, person_id, field, value == "Yes")
     else:
         await _set_lookup(conn, person_id, field, value)
 
 
 async def _set_lookup(conn: Connection, person_id: int, field: str, value: str) -> None:
     """A lookup-backed field; an unknown name is a 400 (README: validation failures are 400)."""
-    table, column = LOOKUPS[field]
-    value_id = await conn.fetchval(f"SELECT id FROM {table} WHERE name = $1", value)
+    table, column = lookups.PERSON_LOOKUPS[field]
+    value_id = await lookups.id_of(conn, table, value)
     if value_id is None:
         raise HttpError(400, f"Unknown {field}")
     flag = VERIFIED_FLAGS.get(field)
     if flag is None:
-        await conn.execute(f"UPDATE person SET {column} = $2 WHERE id = $1", person_id, value_id)
+        await person_sql.set_column(conn, person_id, column, value_id)
         return
-    await conn.execute(
-        f"UPDATE person SET {column} = $2, {flag} = FALSE WHERE id = $1 AND {column} <> $2", person_id, value_id
-    )
+    await person_sql.set_unverified(conn, person_id, column, flag, value_id)
     await recompute_verification_level(conn, person_id)
 
 
 async def _move_photos(conn: Connection, person_id: int, assignments: dict[int, int]) -> None:
     """Move photos to new positions; a result with two photos in one place is a 400."""
-    current = {
-        r["position"]: r["uuid"]
-        for r in await conn.fetch("SELECT position, uuid FROM photo WHERE person_id = $1 FOR UPDATE", person_id)
-    }
+    current = await photo_sql.lock_positions(conn, person_id)
     moves = {source: target for source, target in assignments.items() if source in current}
     staying = set(current) - set(moves)
     if staying & set(moves.values()):
         raise value_error("Many photos were assigned to one position", ["photo_assignments"])
     if not moves:
         return
-    sources, targets = list(moves), list(moves.values())
-    # Through negative positions, so that swaps never collide on the primary key.
-    await conn.execute(
-        """UPDATE photo SET position = -m.target
-           FROM unnest($2::smallint[], $3::smallint[]) AS m(source, target)
-           WHERE photo.person_id = $1 AND photo.position = m.source""",
-        person_id,
-        sources,
-        targets,
-    )
-    await conn.execute("UPDATE photo SET position = -position WHERE person_id = $1 AND position < 0", person_id)
+    await photo_sql.move_photos(conn, person_id, list(moves), list(moves.values()))
 
 
 async def _store_photo(ctx: Ctx, upload: PhotoUpload) -> None:
@@ -347,24 +255,12 @@ async def _store_photo(ctx: Ctx, upload: PhotoUpload) -> None:
     photo = await process_photo_upload(ctx.svc, upload)
     person_id = ctx.person_id
     async with stored_photo(ctx.svc, photo) as media_id, ctx.svc.db.transaction() as conn:
-        replaced = await conn.fetchval(
-            "SELECT uuid FROM photo WHERE person_id = $1 AND position = $2 FOR UPDATE", person_id, upload.position
-        )
-        await conn.execute(
-            """INSERT INTO photo (person_id, position, uuid, blurhash, extra_exts, hash, verified)
-               VALUES ($1, $2, $3, $4, $5, $6, FALSE)
-               ON CONFLICT (person_id, position) DO UPDATE SET
-                 uuid = EXCLUDED.uuid, blurhash = EXCLUDED.blurhash, extra_exts = EXCLUDED.extra_exts,
-                 hash = EXCLUDED.hash, verified = FALSE, nsfw_score = NULL""",
-            person_id,
-            upload.position,
-            media_id,
-            photo.blurhash,
-            photo.extra_exts,
-            photo.hash,
+        replaced = await photo_sql.lock_at(conn, "photo", person_id, upload.position)
+        await photo_sql.put_photo(
+            conn, person_id, upload.position, media_id, photo.blurhash, photo.extra_exts, photo.hash
         )
         if replaced:
-            await queue_deletion(conn, "undeleted_photo", [replaced])
+            await photo_sql.queue_deletion(conn, "undeleted_photo", [replaced])
         await set_last_event(
             conn,
             person_id,
@@ -384,35 +280,20 @@ async def _store_audio(ctx: Ctx, upload: AudioUpload) -> None:
     aac = await process_audio_upload(ctx.svc, upload)
     person_id = ctx.person_id
     async with stored_audio(ctx.svc, aac) as media_id, ctx.svc.db.transaction() as conn:
-        replaced = await conn.fetchval(
-            "SELECT uuid FROM audio WHERE person_id = $1 AND position = $2 FOR UPDATE", person_id, VOICE_BIO_POSITION
-        )
-        await conn.execute(
-            """INSERT INTO audio (person_id, position, uuid) VALUES ($1, $2, $3)
-               ON CONFLICT (person_id, position) DO UPDATE SET uuid = EXCLUDED.uuid""",
-            person_id,
-            VOICE_BIO_POSITION,
-            media_id,
-        )
+        replaced = await photo_sql.lock_at(conn, "audio", person_id, VOICE_BIO_POSITION)
+        await photo_sql.put_audio(conn, person_id, VOICE_BIO_POSITION, media_id)
         if replaced:
-            await queue_deletion(conn, "undeleted_audio", [replaced])
+            await photo_sql.queue_deletion(conn, "undeleted_audio", [replaced])
         await set_last_event(conn, person_id, "added-voice-bio", {"added_audio_uuid": media_id}, ctx.svc.now())
 
 
 async def _set_about(ctx: Ctx, about: str) -> None:
     """Store the text, queue it for moderation, and derive the feed event from the diff."""
     person_id = ctx.person_id
-    old = await ctx.svc.db.fetchval("SELECT about FROM person WHERE id = $1", person_id)
+    old = await person_sql.about(ctx.svc.db, person_id)
     added = await added_text(old, about)
     async with ctx.svc.db.transaction() as conn:
-        colours = await conn.fetchrow(
-            "UPDATE person SET about = $2 WHERE id = $1 RETURNING body_color, background_color", person_id, about
-        )
-        assert colours is not None
-        await conn.execute(
-            "INSERT INTO unmoderated_person (person_id, trait) VALUES ($1, 'about') ON CONFLICT DO NOTHING",
-            person_id,
-        )
+        colours = await person_sql.set_about(conn, person_id, about)
         if added is not None:
             await set_last_event(
                 conn,
@@ -444,25 +325,13 @@ async def delete_profile_info(ctx: Ctx, body: DeleteProfileInfoBody) -> None:
     person_id = ctx.person_id
     async with ctx.svc.db.transaction() as conn:
         if body.files:
-            removed = [
-                r["uuid"]
-                for r in await conn.fetch(
-                    "DELETE FROM photo WHERE person_id = $1 AND position = ANY($2::smallint[]) RETURNING uuid",
-                    person_id,
-                    body.files,
-                )
-            ]
-            await queue_deletion(conn, "undeleted_photo", removed)
+            removed = await photo_sql.delete_at(conn, "photo", person_id, body.files)
+            await photo_sql.queue_deletion(conn, "undeleted_photo", removed)
             await reset_last_event(conn, person_id, data_key="added_photo_uuid", data_values=removed)
             await recompute_verification_level(conn, person_id)
         if body.audio_files:
-            removed = [
-                r["uuid"]
-                for r in await conn.fetch(
-                    "DELETE FROM audio WHERE person_id = $1 AND position = $2 RETURNING uuid", person_id, VOICE_BIO_POSITION
-                )
-            ]
-            await queue_deletion(conn, "undeleted_audio", removed)
+            removed = await photo_sql.delete_audio(conn, person_id, VOICE_BIO_POSITION)
+            await photo_sql.queue_deletion(conn, "undeleted_audio", removed)
             await reset_last_event(conn, person_id, data_key="added_audio_uuid", data_values=removed)
 
 
@@ -470,4 +339,4 @@ async def delete_profile_info(ctx: Ctx, body: DeleteProfileInfoBody) -> None:
 @endpoint(auth=ONBOARDED)
 async def dismiss_donation(ctx: Ctx) -> None:
     """Start the donation-nag period again."""
-    await ctx.svc.db.execute("UPDATE person SET last_nag_time = $2 WHERE id = $1", ctx.person_id, ctx.svc.now())
+    await person_sql.set_column(ctx.svc.db, ctx.person_id, "last_nag_time", ctx.svc.now())

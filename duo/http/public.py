@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import html
-from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from pydantic import Field
-from quart import Blueprint, current_app
+from quart import Blueprint
 
 from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError
-from duo.services import Services
+from duo.sql import public as public_sql
 
 bp = Blueprint("public", __name__)
 
 NOTIFICATION_TYPES = {"Intros": (True, False), "Chats": (False, True), "Every": (True, True)}
-
-
-class MinuteCache:
-    """Answers remembered per (endpoint, arguments) for the current UTC minute.
-
-    Counts may be up to a minute old (§8.2); older buckets are dropped on the next store.
-    """
-
-    def __init__(self) -> None:
-        self._values: dict[tuple[Hashable, ...], Any] = {}
-
-    async def get(self, svc: Services, key: tuple[Hashable, ...], compute: Callable[[], Awaitable[Any]]) -> Any:
-        bucket = int(svc.now().timestamp() // 60)
-        full_key = (*key, bucket)
-        if full_key not in self._values:
-            value = await compute()
-            self._values = {k: v for k, v in self._values.items() if k[-1] == bucket}
-            self._values[full_key] = value
-        return self._values[full_key]
-
-
-def _cache() -> MinuteCache:
-    """One cache per running app (that is, per process)."""
-    cache: MinuteCache = current_app.config.setdefault("DUO_MINUTE_CACHE", MinuteCache())
-    return cache
 
 
 class StatsQuery(Body):
@@ -54,11 +29,10 @@ async def stats(ctx: Ctx, query: StatsQuery) -> dict[str, Any]:
 
     async def count() -> int:
         if query.club_name is None:
-            return int(await ctx.svc.db.fetchval("SELECT count(*) FROM person WHERE activated"))
-        members = await ctx.svc.db.fetchval("SELECT count_members FROM club WHERE name = $1", query.club_name)
-        return int(members or 0)
+            return await public_sql.active_users(ctx.svc.db)
+        return await public_sql.club_members(ctx.svc.db, query.club_name)
 
-    return {"num_active_users": await _cache().get(ctx.svc, ("stats", query.club_name), count)}
+    return {"num_active_users": await ctx.svc.minute_cache.get(ctx.svc.now(), ("stats", query.club_name), count)}
 
 
 @bp.get("/gender-stats")
@@ -69,18 +43,8 @@ async def gender_stats(ctx: Ctx) -> dict[str, Any]:
     With no women the ratio divides by one (the number of men); with no users both are 0.
     """
 
-    async def compute() -> dict[str, Any]:
-        row = await ctx.svc.db.fetchrow(
-            """SELECT (count(*) FILTER (WHERE gender_id = 1)::real
-                       / GREATEST(count(*) FILTER (WHERE gender_id = 2), 1))::real AS gender_ratio,
-                      (100 * count(*) FILTER (WHERE gender_id NOT IN (1, 2))::real
-                       / GREATEST(count(*), 1))::real AS non_binary_percentage
-               FROM person WHERE activated"""
-        )
-        assert row is not None
-        return dict(row)
-
-    result: dict[str, Any] = await _cache().get(ctx.svc, ("gender-stats",), compute)
+    compute = functools.partial(public_sql.gender_stats, ctx.svc.db)
+    result: dict[str, Any] = await ctx.svc.minute_cache.get(ctx.svc.now(), ("gender-stats",), compute)
     return result
 
 
@@ -97,19 +61,7 @@ async def update_notifications(ctx: Ctx, query: UpdateNotificationsQuery) -> str
     if query.type not in NOTIFICATION_TYPES:
         raise HttpError(400, "Invalid type")
     intros, chats = NOTIFICATION_TYPES[query.type]
-    updated = await ctx.svc.db.fetchval(
-        """UPDATE person SET
-             intros_notification = CASE WHEN $3 THEN i.id ELSE intros_notification END,
-             chats_notification = CASE WHEN $4 THEN i.id ELSE chats_notification END
-           FROM immediacy i
-           WHERE i.name = $2 AND person.email = $1
-           RETURNING person.id""",
-        query.email,
-        query.frequency,
-        intros,
-        chats,
-    )
-    if updated is None:
+    if not await public_sql.set_notifications(ctx.svc.db, query.email, query.frequency, intros, chats):
         raise HttpError(400, "Invalid email address or notification frequency")
     type_, frequency, email = (html.escape(v) for v in (query.type, query.frequency, query.email))
     return f"✅ <b>{type_}</b> notification frequency set to <b>{frequency}</b> for <b>{email}</b>"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-import asyncpg
 from pydantic import Field, field_validator, model_validator
 from quart import Blueprint
 
@@ -15,6 +14,7 @@ from duo.search import cache, filters, side_effects
 from duo.search.ranking import rebuild_cache
 from duo.search.searcher import load_searcher
 from duo.sessions import ONBOARDED
+from duo.sql.database import QueryTimeout, limit_statement_time
 
 bp = Blueprint("search", __name__)
 
@@ -72,7 +72,7 @@ async def get_search(ctx: Ctx, query: SearchQuery) -> list[dict[str, Any]]:
         return await cache.read_page(ctx.svc.db, ctx.person_id, min(query.o, 1_000_000), query.n)
     try:
         async with ctx.svc.db.transaction() as conn:
-            await conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
+            await limit_statement_time(conn, STATEMENT_TIMEOUT)
             if club not in (None, side_effects.CLEAR_CLUB) and not await side_effects.club_exists(
                 conn, club
             ):
@@ -85,7 +85,7 @@ async def get_search(ctx: Ctx, query: SearchQuery) -> list[dict[str, Any]]:
                 searcher = await load_searcher(conn, ctx.person_id)
                 await rebuild_cache(conn, searcher, ctx.svc.now().date())
             return await cache.read_page(conn, ctx.person_id, min(query.o, 1_000_000), query.n)
-    except asyncpg.QueryCanceledError:
+    except QueryTimeout:
         return []  # over the statement timeout: everything rolled back, the old cache kept
 
 

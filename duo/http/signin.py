@@ -25,6 +25,9 @@ from duo.safety.emails import (
     validate_email,
 )
 from duo.sessions import NOT_SIGNED_IN, SIGNED_IN, token_hash
+from duo.sql import onboardees, sessions
+from duo.sql import photos as photo_sql
+from duo.sql import signin as signin_sql
 from duo.sql.database import Connection
 
 bp = Blueprint("signin", __name__)
@@ -71,14 +74,7 @@ async def _domain_allowed(ctx: Ctx, email: str) -> bool:
 
     The lists are read from their tables, so an operator's additions take effect at once.
     """
-    row = await ctx.svc.db.fetchrow(
-        """SELECT EXISTS (SELECT 1 FROM person WHERE email = $1) AS registered,
-                  EXISTS (SELECT 1 FROM good_email_domain WHERE domain = $2) AS good,
-                  EXISTS (SELECT 1 FROM bad_email_domain WHERE domain = $2) AS bad""",
-        email,
-        email_domain(email),
-    )
-    assert row is not None
+    row = await signin_sql.domain_facts(ctx.svc.db, email, email_domain(email))
     if row["registered"]:
         return True
     status = DomainStatus.GOOD if row["good"] else DomainStatus.BAD if row["bad"] else DomainStatus.UNKNOWN
@@ -88,28 +84,14 @@ async def _domain_allowed(ctx: Ctx, email: str) -> bool:
 async def _new_otp(ctx: Ctx, email: str, normalized: str) -> str:
     """``000000`` for example.com in dev, or for its existing accounts (app-store review)."""
     if email.rpartition("@")[2] == "example.com":
-        if ctx.svc.config.env == "dev" or await ctx.svc.db.fetchval(
-            "SELECT 1 FROM person WHERE normalized_email = $1", normalized
-        ):
+        if ctx.svc.config.env == "dev" or await signin_sql.has_account(ctx.svc.db, normalized):
             return "000000"
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
 async def _is_banned(ctx: Ctx, email: str, normalized: str) -> bool:
     domain = email.rpartition("@")[2]
-    row = await ctx.svc.db.fetchrow(
-        """SELECT
-             EXISTS (SELECT 1 FROM banned_person
-                     WHERE expires_at > $3
-                       AND (normalized_email = $1 OR ($2::inet IS NOT NULL AND ip_address = $2::inet))) AS banned,
-             EXISTS (SELECT 1 FROM bad_email_domain WHERE domain = $4) AS bad_domain,
-             EXISTS (SELECT 1 FROM person WHERE normalized_email = $1) AS has_account""",
-        normalized,
-        _inet(ctx.ip),
-        ctx.svc.now(),
-        domain,
-    )
-    assert row is not None
+    row = await signin_sql.ban_facts(ctx.svc.db, normalized, _inet(ctx.ip), ctx.svc.now(), domain)
     return bool(row["banned"] or (row["bad_domain"] and not row["has_account"]))
 
 
@@ -140,14 +122,8 @@ async def request_otp(ctx: Ctx, body: RequestOtpBody) -> dict[str, Any]:
     if await _is_banned(ctx, body.email, normalized):
         raise HttpError(461, "Banned")
     now = ctx.svc.now()
-    await ctx.svc.db.execute(
-        """INSERT INTO duo_session
-             (session_token_hash, person_id, email, pending_club_name, otp, ip_address,
-              signed_in, session_expiry, otp_expiry)
-           VALUES ($1,
-                   (SELECT id FROM person WHERE normalized_email = $3
-                    ORDER BY email = $2 DESC, email LIMIT 1),
-                   $2, $4, $5, $6::inet, FALSE, $7, $8)""",
+    await sessions.create(
+        ctx.svc.db,
         token_hash(token),
         body.email,
         normalized,
@@ -169,55 +145,26 @@ async def resend_otp(ctx: Ctx) -> None:
     otp = await _new_otp(ctx, ctx.me.email, ctx.me.normalized_email)
     if await _is_banned(ctx, ctx.me.email, ctx.me.normalized_email):
         raise HttpError(461, "Banned")
-    await ctx.svc.db.execute(
-        "UPDATE duo_session SET otp = $2, otp_expiry = $3, ip_address = $4::inet WHERE session_token_hash = $1",
-        ctx.me.token_hash,
-        otp,
-        ctx.svc.now() + OTP_LIFETIME,
-        _inet(ctx.ip),
-    )
+    await sessions.set_otp(ctx.svc.db, ctx.me.token_hash, otp, ctx.svc.now() + OTP_LIFETIME, _inet(ctx.ip))
     await _send_otp(ctx, ctx.me.email, otp)
 
 
 async def _confirm(conn: Connection, ctx: Ctx, otp: str) -> bool:
     """Steps 2–3 of §3.4; a bot account signs nothing in (README decision)."""
     now = ctx.svc.now()
-    valid = await conn.fetchrow(
-        """SELECT s.person_id, p.activated, COALESCE('bot' = ANY(p.roles), FALSE) AS is_bot
-           FROM duo_session s LEFT JOIN person p ON p.id = s.person_id
-           WHERE s.session_token_hash = $1 AND s.otp = $2 AND s.otp_expiry > $3
-           FOR UPDATE OF s""",
-        ctx.me.token_hash,
-        otp,
-        now,
-    )
+    valid = await sessions.lock_with_otp(conn, ctx.me.token_hash, otp, now)
     if valid is None or valid["is_bot"]:
         return False
-    await conn.execute("UPDATE duo_session SET signed_in = TRUE WHERE session_token_hash = $1", ctx.me.token_hash)
-    # A restarted onboarding discards its photos: queue their objects (README decision).
-    await conn.execute(
-        """INSERT INTO undeleted_photo (uuid) SELECT uuid FROM onboardee_photo WHERE email = $1
-           ON CONFLICT DO NOTHING""",
-        ctx.me.email,
-    )
-    await conn.execute("DELETE FROM onboardee WHERE email = $1", ctx.me.email)
+    await sessions.sign_in(conn, ctx.me.token_hash)
+    await photo_sql.queue_onboardee_photos(conn, ctx.me.email)
+    await onboardees.delete(conn, ctx.me.email)
     person_id = valid["person_id"]
     if person_id is None:
-        await conn.execute("INSERT INTO onboardee (email) VALUES ($1) ON CONFLICT DO NOTHING", ctx.me.email)
+        await onboardees.ensure(conn, ctx.me.email)
         return True
     if not valid["activated"]:
-        await conn.execute(
-            """UPDATE club SET count_members = count_members + 1
-               WHERE name IN (SELECT club_name FROM person_club WHERE person_id = $1)""",
-            person_id,
-        )
-    await conn.execute(
-        """UPDATE person SET activated = TRUE, sign_in_count = sign_in_count + 1,
-                  sign_in_time = $2, last_online_time = $2
-           WHERE id = $1""",
-        person_id,
-        now,
-    )
+        await signin_sql.count_reactivation(conn, person_id)
+    await signin_sql.record_sign_in(conn, person_id, now)
     if ctx.me.pending_club_name:
         await clubs.join_and_prefer(conn, person_id, ctx.me.pending_club_name)
     return True
@@ -231,9 +178,7 @@ async def check_otp(ctx: Ctx, body: CheckOtpBody) -> dict[str, Any]:
     async with ctx.svc.db.transaction() as conn:
         if not await _confirm(conn, ctx, body.otp):
             raise HttpError(401, "Invalid OTP")
-        person_id = await conn.fetchval(
-            "SELECT person_id FROM duo_session WHERE session_token_hash = $1", ctx.me.token_hash
-        )
+        person_id = await sessions.person_id(conn, ctx.me.token_hash)
         return await account_summary(conn, ctx, person_id)
 
 
@@ -241,7 +186,7 @@ async def check_otp(ctx: Ctx, body: CheckOtpBody) -> dict[str, Any]:
 @endpoint(auth=SIGNED_IN)
 async def sign_out(ctx: Ctx) -> None:
     """Delete this session only."""
-    await ctx.svc.db.execute("DELETE FROM duo_session WHERE session_token_hash = $1", ctx.me.token_hash)
+    await sessions.delete(ctx.svc.db, ctx.me.token_hash)
 
 
 @bp.post("/check-session-token")

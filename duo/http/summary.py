@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Any
 
 from duo.http.endpoint import Ctx
+from duo.sql import person as person_sql
+from duo.sql.database import Queryable
 
 
 def format_end_date(value: dt.datetime) -> str:
@@ -23,34 +25,10 @@ def shows_donation_nag(now: dt.datetime, end: dt.datetime, last_nag: dt.datetime
     return last < now - period and sign_up < now - period and count_answers >= 25
 
 
-SUMMARY = """
-SELECT f.estimated_end_date,
-       (SELECT count_members FROM club WHERE name = $2) AS pending_count,
-       p.id, p.uuid, p.name, u.name AS units, p.has_gold, p.last_nag_time, p.sign_up_time,
-       p.count_answers,
-       (SELECT COALESCE(json_agg(json_build_object(
-                   'name', pc.club_name, 'count_members', -1,
-                   'search_preference', pc.club_name IS NOT DISTINCT FROM sp.club_name)
-                 ORDER BY pc.club_name), '[]'::json)
-        FROM person_club pc
-        LEFT JOIN search_preference_club sp ON sp.person_id = pc.person_id
-        WHERE pc.person_id = p.id) AS clubs
-FROM funding f
-LEFT JOIN person p ON p.id = $1
-LEFT JOIN unit u ON u.id = p.unit_id
-WHERE f.id = 1
-"""
-
-
-class Queryable(Protocol):
-    async def fetchrow(self, query: str, *args: Any) -> Any: ...
-
-
 async def account_summary(db: Queryable, ctx: Ctx, person_id: int | None) -> dict[str, Any]:
     """Every key of the §3.4 table in one query; account fields are null for a new user."""
     club = ctx.me.pending_club_name
-    row = await db.fetchrow(SUMMARY, person_id, club)
-    assert row is not None
+    row = await person_sql.summary(db, person_id, club)
     end = row["estimated_end_date"]
     summary: dict[str, Any] = {
         "onboarded": person_id is not None,

@@ -8,9 +8,9 @@ queues (``undeleted_photo`` / ``undeleted_audio``, §11.6).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
 import trio
 from pydantic import Field
@@ -22,9 +22,7 @@ from duo.media.audio import audio_key
 from duo.media.images import PROFILE_SIZES, Crop, ProcessedPhoto, photo_hash
 from duo.media.storage import BucketKind, StorageError, put_all
 from duo.services import Services
-from duo.sql.database import Connection, Database
-
-QueueTable = Literal["undeleted_photo", "undeleted_audio"]
+from duo.sql.photos import QueueTable, is_banned_hash, queue_deletion
 
 
 class PhotoUpload(Body):
@@ -46,24 +44,13 @@ class AudioUpload(Body):
     base64: Any = None
 
 
-async def queue_deletion(db: Database | Connection, table: QueueTable, media_ids: Iterable[str]) -> None:
-    """Queue media ids for the cleaner jobs (duplicates ignored)."""
-    ids = list(media_ids)
-    if ids:
-        await db.execute(
-            f"INSERT INTO {table} (uuid) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", ids
-        )
-
-
 async def process_photo_upload(
     svc: Services, upload: PhotoUpload, *, sizes: Sequence[int] = PROFILE_SIZES, original: bool = True
 ) -> ProcessedPhoto:
     """Validate and render a photo (the selfie asks for fewer renditions); any rejection is
     a 400 at ``base64_file``."""
     try:
-        banned = bool(
-            await svc.db.fetchval("SELECT 1 FROM banned_photo_hash WHERE hash = $1", photo_hash(upload.base64))
-        )
+        banned = await is_banned_hash(svc.db, photo_hash(upload.base64))
         crop = Crop(top=upload.top, left=upload.left)
         return await svc.media.photo(upload.base64, crop, banned=banned, sizes=sizes, original=original)
     except MediaError as e:

@@ -15,12 +15,13 @@ from quart import Blueprint
 
 from duo.http.endpoint import Body, Ctx, endpoint
 from duo.http.errors import HttpError
-from duo.http.uploads import PhotoUpload, process_photo_upload, queue_deletion, stored_photo
+from duo.http.uploads import PhotoUpload, process_photo_upload, stored_photo
 from duo.media.images import SELFIE_SIZES
 from duo.ratelimit import Limit
 from duo.safety.verification import message
 from duo.sessions import ONBOARDED
 from duo.sql import verification as sql
+from duo.sql.photos import queue_deletion
 
 bp = Blueprint("verification", __name__)
 

@@ -5,10 +5,10 @@ frequency (``immediacy``) spaces the digests. The digest is recorded in
 ``duo_last_notification`` *before* the e-mail is queued, so a crash after recording loses
 at most one digest and never sends one twice.
 
-FOLLOW-UP (push digests): people with a recent push token get a push in the reference.
-Push delivery belongs to ``duo/chat/push.py`` (branch ``chatstore``); until it is merged,
-those digests are recorded and logged as suppressed — exactly what the reference does when
-mobile notifications are switched off — and no e-mail replaces them.
+A person with a push token from the last 8 days gets the digest as a push (title = the
+e-mail's subject, body = its headline) through the process's one pusher (``svc.send_push``),
+everybody else an e-mail. ``cron.disable_mobile_notifications`` (the reference's
+``test/input/disable-mobile-notifications`` flag file) records and logs push digests instead.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import logging
 import urllib.parse
 
 from duo.actors.mailer import LOGO_URL, Mail, is_never_sent
+from duo.chat.push import PushMessage
 from duo.jobs.job import NO_REPLY_SENDER, Counts
 from duo.services import Services
 
@@ -88,16 +89,20 @@ def frequency_link(public_url: str, email: str, kind: str, frequency: str) -> st
     return f"{public_url}/update-notifications?{query}"
 
 
-def digest_mail(public_url: str, to: str, *, has_intro: bool, has_chat: bool) -> Mail:
-    """The digest, in our own words: headline by what is unread, frequency links below."""
+def digest_headline(*, has_intro: bool, has_chat: bool) -> str:
+    """What is unread, in our own words: the e-mail's headline and the push's body."""
     if has_intro and has_chat:
-        headline = "You have new messages in your chats and intros"
-    elif has_intro:
-        headline = "You have a new message in your intros"
-    elif has_chat:
-        headline = "You have a new message in your chats"
-    else:
-        headline = "We meant to tell you about a message. If you see this, please report it to support@duolicious.app"
+        return "You have new messages in your chats and intros"
+    if has_intro:
+        return "You have a new message in your intros"
+    if has_chat:
+        return "You have a new message in your chats"
+    return "We meant to tell you about a message. If you see this, please report it to support@duolicious.app"
+
+
+def digest_mail(public_url: str, to: str, *, has_intro: bool, has_chat: bool) -> Mail:
+    """The digest e-mail: headline by what is unread, frequency links below."""
+    headline = digest_headline(has_intro=has_intro, has_chat=has_chat)
     subline = "Open Duolicious to read them" if has_intro and has_chat else "Open Duolicious to read it"
     links = [
         (f"{kind}: {frequency}", frequency_link(public_url, to, kind, frequency))
@@ -127,7 +132,7 @@ async def iteration(svc: Services, now: dt.datetime) -> Counts:
     now_s = int(now.timestamp())
     oldest_us = int((now - UNREAD_WINDOW).timestamp() * 1_000_000)
     rows = await svc.db.fetch(SELECT_SQL, now_s, oldest_us)
-    counts = {"selected": len(rows), "mailed": 0, "push_suppressed": 0, "test_address": 0}
+    counts = {"selected": len(rows), "mailed": 0, "pushed": 0, "push_suppressed": 0, "test_address": 0}
     for row in rows:
         intro = _sendable(row["has_intro"], row["intros_immediacy"], row["last_intro"], row["intro_time"])
         chat = _sendable(row["has_chat"], row["chats_immediacy"], row["last_chat"], row["chat_time"])
@@ -135,9 +140,13 @@ async def iteration(svc: Services, now: dt.datetime) -> Counts:
             continue
         # recorded first: the flags (not "sendable") decide what moves forward (§5.1 notes)
         await svc.db.execute(RECORD_SQL, row["luser"], row["has_intro"], row["has_chat"], now_s + RECORD_AHEAD_SECONDS)
-        if row["token"]:
-            log.info("push digest for %s suppressed: push digests are a follow-up", row["luser"])
+        if row["token"] and svc.config.cron.disable_mobile_notifications:
+            log.info("push digest for %s suppressed: mobile notifications are disabled", row["luser"])
             counts["push_suppressed"] += 1
+        elif row["token"]:
+            body = digest_headline(has_intro=row["has_intro"], has_chat=row["has_chat"])
+            svc.send_push(PushMessage(row["luser"], row["token"], SUBJECT, body, {"screen": "Inbox"}))
+            counts["pushed"] += 1
         elif is_never_sent(row["email"]):
             log.info("not e-mailing a digest to test address %s", row["email"])
             counts["test_address"] += 1

@@ -5,5 +5,5 @@
   personality vector derived from it (§5–§6).
 * ``duo.matching.traits``: trait ratios and the percentages shown to users (§7).
 * ``duo.matching.match``: the match percentage of two personalities (§8), and the names of
-  the SQL functions (migration 0002) that compute the same number inside queries.
+  the SQL functions (migration 0001) that compute the same number inside queries.
 """

@@ -1,6 +1,6 @@
 """Match percentage of two personality vectors (matching.md §8).
 
-Inside SQL use the functions of migration 0002, which compute the same numbers from
+Inside SQL use the functions of migration 0001, which compute the same numbers from
 pgvector's negative inner product ``a <#> b`` (= −a·b):
 
 * ``match_score(a VECTOR, b VECTOR) → DOUBLE PRECISION``: clamp(0, 99, 50 + 50·a·b),

@@ -51,4 +51,4 @@ def warm_up() -> None:
     check_about("warm up")
     check_name("warm up")
     check_intro("warm up", sender_trusted=False)
-    is_potential_minor("warm up")
+    is_potential_minor("warm up 15 warm up")  # an age: its context patterns compile too

@@ -10,25 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from duo import person_view as pv
 from duo import visibility
 from duo.search.ranking import PROMOTE_VERIFIED_AT
-from duo.sql.database import Connection, Database
+from duo.sql.database import Queryable
 
-Queryable = Database | Connection
-
-_STILL_VISIBLE = " AND ".join(
-    [
-        "p.activated",
-        visibility.shown_to_strangers("p", "$1"),
-        f"NOT {visibility.skipped('p.id', '$1')}",
-        visibility.verification_ok("p"),
-    ]
-)
+_STILL_VISIBLE = f"{visibility.listed_for('$1', 'p')} AND {visibility.verification_ok('p')}"
 
 # V's level below P's privacy level: the card is blurred and says what V would need.
-_REQUIRED = """CASE WHEN me.verification_level_id >= p.privacy_verification_level_id THEN NULL
-                    WHEN p.privacy_verification_level_id = 2 THEN 'basics'
-                    ELSE 'photos' END"""
+_REQUIRED = pv.required_to_view("p", "me.verification_level_id")
 
 _LIVE_COLUMNS = f"""
     {_REQUIRED} AS verification_required_to_view,

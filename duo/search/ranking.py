@@ -4,7 +4,7 @@ One ``INSERT … SELECT`` does all four stages:
 
 1. pool — activated people of an allowed gender within the searcher's distance (or the
    members of the searcher's club), the NEAREST 30 000 kept, ties by person id (README
-   decision). People stand at city points: ``search_place`` (migration 0004) counts them
+   decision). People stand at city points: ``search_place`` (migration 0001) counts them
    per point and gender, so summing the counts nearest first gives the ring holding the
    nearest 30 000 — every place inside it whole, the people at its edge by id — and only
    those candidates are read, from a covering index (index-only). Chord distance of unit

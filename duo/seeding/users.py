@@ -1,7 +1,7 @@
 """``duo user create``: the old system's create-user test helper, as a command.
 
-The account is made through the same code paths as the app's: the ASGI app from
-``create_app`` is driven in-process by Quart's test client — /request-otp, /check-otp,
+The account is made through the same code paths as the app's: the ASGI app of
+``duo.supervisor.http_app`` is driven in-process by Quart's test client — /request-otp, /check-otp,
 PATCH /onboardee-info field by field and photo by photo, /finish-onboarding, /next-questions
 and POST /answer, PATCH /profile-info with an audio bio.  Sign-in uses dev mode's fixed OTP
 (000000 for @example.com), so the command refuses to run unless ``env`` is ``dev``: a
@@ -19,8 +19,6 @@ import base64
 import datetime as dt
 import io
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import attrs
@@ -29,17 +27,11 @@ import numpy as np
 from av.audio.stream import AudioStream
 from PIL import Image, ImageDraw
 
-from duo import media_store
-from duo.actors.mailer import mail_sender, start_mailer
-from duo.actors.media import start_media
-from duo.actors.runtime import open_supervisor
 from duo.config import Config
-from duo.http.app import create_app
 from duo.person_events import recompute_verification_level
-from duo.ratelimit import MemoryCounter
 from duo.services import Services
-from duo.sql.database import Database, DbSettings
-from duo.supervisor import mailer_settings
+from duo.sql.database import Database
+from duo.supervisor import http_app
 
 DEV_OTP = "000000"
 DEFAULT_LOCATION = "New York, New York, United States"
@@ -142,7 +134,7 @@ async def create_user(svc: Services, name: str, profile: Profile = Profile()) ->
     """Sign up ``NAME@example.com`` on the in-process app; see :func:`sign_up`."""
     if svc.config.env != "dev":
         raise SeedingError("user create signs in with the dev OTP: it needs DUO_ENV=dev")
-    app = create_app(attrs.evolve(svc, config=_without_rate_limits(svc.config))).quart_app
+    app = http_app(attrs.evolve(svc, config=_without_rate_limits(svc.config))).quart_app
     async with app.test_app() as test_app:
         user = await sign_up(_InProcessApi(test_app.test_client()), name, profile, svc.now().date())
     if profile.verified:
@@ -194,21 +186,3 @@ async def verify(db: Database, person_id: int) -> None:
         await conn.execute("UPDATE person SET verified_age = TRUE, verified_gender = TRUE WHERE id = $1", person_id)
         await conn.execute("UPDATE photo SET verified = TRUE WHERE person_id = $1", person_id)
         await recompute_verification_level(conn, person_id)
-
-
-@asynccontextmanager
-async def open_services(config: Config, settings: DbSettings) -> AsyncIterator[Services]:
-    """Services as the supervisor builds them (mailer and media actors, configured storage),
-    without the HTTP listeners and scheduled jobs."""
-    async with Database.open(settings, min_size=1, max_size=4) as db, open_supervisor(grace=10.0) as supervisor:
-        mailer = await start_mailer(supervisor, mailer_settings(config))
-        media = await start_media(supervisor)
-
-        yield Services(
-            config=config,
-            db=db,
-            counter=MemoryCounter(),
-            storage=media_store.from_config(config),
-            send_mail=mail_sender(mailer),
-            media=media,
-        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from duo.clubs import uncount_member
-from duo.sql.database import Connection
+from duo.sql.database import Connection, limit_statement_time
 
 
 async def delete_account(conn: Connection, person_id: int) -> dict[str, Any] | None:
@@ -14,7 +14,7 @@ async def delete_account(conn: Connection, person_id: int) -> dict[str, Any] | N
     Returns ``{"person_id", "person_uuid"}``, or None when the person is already gone (a
     concurrent deletion won the row lock).  Runs in the caller's transaction.
     """
-    await conn.execute("SET LOCAL statement_timeout = '30s'")
+    await limit_statement_time(conn, "30s")
     person = await conn.fetchrow("SELECT id, uuid, activated FROM person WHERE id = $1 FOR UPDATE", person_id)
     if person is None:
         return None

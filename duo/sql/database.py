@@ -80,6 +80,11 @@ class DatabaseUnavailable(Exception):
     """The pool is closed (the persistence actor is reconnecting) or the server is gone."""
 
 
+class QueryTimeout(Exception):
+    """A statement ran past its ``statement_timeout`` (its transaction was rolled back) or
+    past the ``timeout`` of a single call (it was cancelled on the server)."""
+
+
 # What a pool call raises when the server is down, restarting or unreachable.
 LOST_SERVER = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
 # What a statement or a transaction can fail with at run time (not a bug in the caller).
@@ -138,7 +143,7 @@ class Database:
             return await aio(getattr(self._pool, method))(*args, **kwargs)
         except TimeoutError as e:  # an OSError, but when the caller set a timeout it is theirs
             if kwargs.get("timeout") is not None:
-                raise
+                raise QueryTimeout(str(e)) from e
             raise DatabaseUnavailable(f"TimeoutError: {e}") from e
         except LOST_SERVER as e:
             raise DatabaseUnavailable(f"{type(e).__name__}: {e}") from e
@@ -147,8 +152,9 @@ class Database:
         return await self._pooled("fetch", query, *args)
 
     async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Record | None:
-        """``timeout`` (seconds) cancels the statement on the server and raises TimeoutError:
-        a per-statement limit without the round trips of a transaction and ``SET LOCAL``."""
+        """``timeout`` (seconds) cancels the statement on the server and raises
+        :class:`QueryTimeout`: a per-statement limit without the round trips of a transaction
+        and ``SET LOCAL``."""
         return await self._pooled("fetchrow", query, *args, timeout=timeout)
 
     async def fetchval(self, query: str, *args: Any) -> Any:
@@ -174,9 +180,21 @@ class Database:
             await aio(tx.start)()
             try:
                 yield conn
-            except BaseException:
+            except BaseException as e:
                 with trio.CancelScope(shield=True):
                     await aio(tx.rollback)()
+                if isinstance(e, asyncpg.QueryCanceledError):
+                    raise QueryTimeout(str(e)) from e
                 raise
             with trio.CancelScope(shield=True):
                 await aio(tx.commit)()
+
+
+# What a query helper takes: the pool for one statement, or a connection in a transaction.
+Queryable = Database | Connection
+
+
+async def limit_statement_time(conn: Connection, timeout: str) -> None:
+    """Cap each statement of the transaction (``'10s'``, ``'1000ms'``); over it, the block
+    raises :class:`QueryTimeout` and everything is rolled back."""
+    await conn.execute(f"SET LOCAL statement_timeout = '{timeout}'")

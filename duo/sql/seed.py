@@ -19,7 +19,7 @@ from typing import Any
 
 import trio
 
-from duo.sql.database import Connection, Database
+from duo.sql.database import Connection, Database, limit_statement_time
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +382,7 @@ async def _seed_locations(conn: Connection) -> None:
 async def seed_reference_data(db: Database) -> None:
     """Load traits, questions, e-mail domain lists, banned clubs and locations when missing."""
     async with db.transaction() as conn:
-        await conn.execute("SET LOCAL statement_timeout = '120s'")
+        await limit_statement_time(conn, "120s")
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SEED_LOCK_ID)
         await _seed_traits(conn)
         await _seed_questions(conn)

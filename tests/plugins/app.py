@@ -16,10 +16,8 @@ from duo.actors.mailer import Mail
 from duo.actors.media import Media, start_media
 from duo.actors.runtime import open_supervisor
 from duo.config import Config, load_config
-from duo.media.storage import LocalSettings, LocalStorage
-from duo.ratelimit import MemoryCounter
-from duo.services import Services
-from duo.sql.database import Database
+from duo.services import Services, open_services
+from duo.sql.database import DbSettings
 from duo.supervisor import serve_http
 
 
@@ -64,15 +62,13 @@ async def media() -> AsyncIterator[Media]:
 
 
 @pytest.fixture
-async def svc(db: Database, config: Config, mail: MailSink, media: Media, tmp_path: Path) -> Services:
-    return Services(
-        config=config,
-        db=db,
-        counter=MemoryCounter(),
-        storage=LocalStorage(LocalSettings(root=tmp_path / "media")),
-        send_mail=mail,
-        media=media,
-    )
+async def svc(db_settings: DbSettings, config: Config, mail: MailSink) -> AsyncIterator[Services]:
+    """The services as ``duo serve`` opens them, on this test's database (already current);
+    mail goes to the sink so tests can read it."""
+    async with open_services(
+        config, db_settings, schema_ready=True, send_mail=mail, media_workers=2, pool_size=(1, 4)
+    ) as services:
+        yield services
 
 
 @asynccontextmanager

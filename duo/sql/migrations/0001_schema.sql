@@ -1,4 +1,6 @@
--- duo schema, version 1: the whole data model of spec/data-model.md.
+-- duo schema, version 1: the whole data model of spec/data-model.md, with the matching
+-- functions (matching.md §6, §8) and the search candidate tables (matching.md §9).
+-- (Versions 2–4 were folded into this file before the first release.)
 --
 -- Rewritten for PostgreSQL >= 15 with pgvector as the only extension:
 --   * no PostGIS: every GEOGRAPHY(Point, 4326) column `coordinates` becomes
@@ -80,6 +82,19 @@ $$;
 CREATE FUNCTION clamp(lo FLOAT, hi FLOAT, val FLOAT) RETURNS FLOAT
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT LEAST(hi, GREATEST(lo, val))
+$$;
+
+-- The match percentage of two personalities, for every query that shows or ranks matches
+-- (search, profiles, feed, visitors, inbox info). Plain SQL functions, so the planner inlines
+-- them. duo.matching.match computes the same in Python.
+CREATE FUNCTION match_score(a VECTOR, b VECTOR) RETURNS DOUBLE PRECISION
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT clamp(0, 99, 50 - 50 * (a <#> b))
+$$;
+
+CREATE FUNCTION match_percentage(a VECTOR, b VECTOR) RETURNS SMALLINT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT round(clamp(0, 99, 50 - 50 * (a <#> b)))::SMALLINT
 $$;
 
 CREATE FUNCTION base62_encode(num BIGINT) RETURNS TEXT
@@ -189,6 +204,41 @@ BEGIN
     END IF;
     RETURN box(point(lon - dlon, lat - dlat), point(lon + dlon, lat + dlat));
 END;
+$$;
+
+-- The point as a unit vector; the pgvector L2 distance `<->` of two of them is the chord,
+-- which orders by great-circle distance at C speed. geo_within() turns a chord into an exact
+-- "within R metres" test: chords clearly inside or outside (1 % margin — the sphere and the
+-- WGS-84 ellipsoid differ by < 0.6 %) decide at once, and only the thin band between them
+-- pays for the exact geo_distance_m().
+CREATE FUNCTION unit_sphere(lat DOUBLE PRECISION, lon DOUBLE PRECISION) RETURNS VECTOR(3)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT ARRAY[
+        cos(radians(lat)) * cos(radians(lon)),
+        cos(radians(lat)) * sin(radians(lon)),
+        sin(radians(lat))
+    ]::VECTOR(3)
+$$;
+
+-- Chord length on the unit sphere of a great-circle distance (capped at the antipode).
+-- Not STRICT: PostgreSQL never inlines a STRICT SQL function whose body is not strict
+-- itself (LEAST/GREATEST); inlined, every geo_within() of the ranking is plain arithmetic.
+CREATE FUNCTION geo_chord(distance_m DOUBLE PRECISION) RETURNS DOUBLE PRECISION
+LANGUAGE sql IMMUTABLE PARALLEL SAFE CALLED ON NULL INPUT AS $$
+    SELECT 2.0 * sin(LEAST(pi() / 2.0, GREATEST(0.0, distance_m) / (2.0 * 6371008.8)))
+$$;
+
+-- Exact "geodesic distance <= radius_m", given the chord of the two points' unit vectors.
+CREATE FUNCTION geo_within(
+    chord DOUBLE PRECISION,
+    lat1 DOUBLE PRECISION, lon1 DOUBLE PRECISION,
+    lat2 DOUBLE PRECISION, lon2 DOUBLE PRECISION,
+    radius_m DOUBLE PRECISION
+) RETURNS BOOLEAN
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT chord < geo_chord(radius_m * 0.99) - 1e-6
+        OR (chord <= geo_chord(radius_m * 1.01) + 1e-6
+            AND geo_distance_m(lat1, lon1, lat2, lon2) <= radius_m)
 $$;
 
 -- ---------------------------------------------------------------------------
@@ -797,7 +847,9 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 -- Adds the new answer's evidence and removes the old answer's (data-model 7.6, matching 5-6).
--- An answer whose arrays are NULL or empty is treated as absent.
+-- An answer whose arrays are NULL or empty is treated as absent. The confidence weight is
+-- computed in double precision, so the vector is bit-for-bit the one
+-- duo.matching.personality computes in Python.
 CREATE FUNCTION compute_personality_vectors(
     new_presence_score INT[],
     new_absence_score INT[],
@@ -850,7 +902,7 @@ BEGIN
         ELSE
             ratio := presence[i]::DOUBLE PRECISION / total;
         END IF;
-        x := x || (2.0 * ratio - 1.0);
+        x := x || (2.0::DOUBLE PRECISION * ratio - 1.0::DOUBLE PRECISION);
     END LOOP;
     x := x || 1e-5::DOUBLE PRECISION;
     FOR i IN 1..cardinality(x) LOOP
@@ -858,8 +910,10 @@ BEGIN
     END LOOP;
     norm := sqrt(norm);
 
-    weight := ln(ln(GREATEST(count_answers, 0) + 1.0) + 1.0) / ln(ln(250.0 + 1.0) + 1.0);
-    weight := LEAST(1.0, GREATEST(0.0, weight));
+    weight := ln(ln(GREATEST(count_answers, 0)::DOUBLE PRECISION + 1.0::DOUBLE PRECISION)
+                 + 1.0::DOUBLE PRECISION)
+              / ln(ln(250.0::DOUBLE PRECISION + 1.0::DOUBLE PRECISION) + 1.0::DOUBLE PRECISION);
+    weight := LEAST(1.0::DOUBLE PRECISION, GREATEST(0.0::DOUBLE PRECISION, weight));
 
     FOR i IN 1..cardinality(x) LOOP
         personality := personality || (weight * x[i] / norm)::FLOAT4;
@@ -1005,8 +1059,7 @@ CREATE INDEX idx__person__last_event_time ON person (last_event_time);
 CREATE INDEX idx__person__last_online_time ON person (last_online_time);
 CREATE INDEX idx__person__roles ON person USING gin (roles);
 
-CREATE INDEX idx__search_cache__searcher_person_id__position
-    ON search_cache (searcher_person_id, position);
+-- (search_cache (searcher_person_id, position): served by its primary key)
 
 CREATE INDEX idx__answer__question_id ON answer (question_id);
 CREATE INDEX idx__answer__person_id_public_answer ON answer (person_id, public_, answer);
@@ -1058,3 +1111,244 @@ CREATE INDEX duo_idx__inbox__timestamp__unread_count
     ON inbox (timestamp, unread_count) WHERE unread_count > 0;
 
 CREATE INDEX idx__intro_hash__last_used_at ON intro_hash (last_used_at);
+
+-- ---------------------------------------------------------------------------
+-- Search candidates (matching.md §9: the uncached search inside 100 ms at 100 000 people)
+-- ---------------------------------------------------------------------------
+--
+-- * search_candidate: one narrow row per ACTIVATED person with every column the ranking and
+--   the hard filters of §9.4 read from the prospect (gender, verified flag, position,
+--   personality, the one-way attributes, date of birth, height, the privacy/verification
+--   flags, roles) and copies of the prospect's own gender, distance and age preferences
+--   (pref_*). Scanning it instead of the wide person row plus three preference tables is
+--   what keeps an unlimited-distance search over 100 000 people inside its time budget.
+-- * search_place counts the candidates standing at each point per gender. People stand at
+--   city points, so there are few places: the search sums their counts nearest first to
+--   find the ring that holds the nearest 30 000 (the pool cap), and never reads the
+--   candidates beyond it.
+-- Both are kept by triggers; search_candidates_rebuild() recomputes them from scratch for
+-- bulk loads that run with triggers off (session_replication_role = replica).
+
+CREATE TABLE search_candidate (
+    person_id INT PRIMARY KEY REFERENCES person(id) ON DELETE CASCADE,
+    gender_id SMALLINT NOT NULL,
+    verified BOOLEAN NOT NULL,
+    latitude DOUBLE PRECISION NOT NULL,
+    longitude DOUBLE PRECISION NOT NULL,
+    coordinates POINT GENERATED ALWAYS AS (point(longitude, latitude)) STORED,
+    sphere_point VECTOR(3) GENERATED ALWAYS AS (unit_sphere(latitude, longitude)) STORED,
+    personality VECTOR(47) NOT NULL,
+    date_of_birth DATE NOT NULL DEFAULT '1900-01-01',
+    height_cm SMALLINT,
+    verification_level_id SMALLINT NOT NULL DEFAULT 1,
+    verification_required BOOLEAN NOT NULL DEFAULT FALSE,
+    hide_me_from_strangers BOOLEAN NOT NULL DEFAULT FALSE,
+    roles TEXT[] NOT NULL DEFAULT '{}',
+    orientation_id SMALLINT NOT NULL DEFAULT 1,
+    ethnicity_id SMALLINT NOT NULL DEFAULT 1,
+    has_profile_picture_id SMALLINT NOT NULL DEFAULT 2,
+    looking_for_id SMALLINT NOT NULL DEFAULT 1,
+    smoking_id SMALLINT NOT NULL DEFAULT 1,
+    drinking_id SMALLINT NOT NULL DEFAULT 1,
+    drugs_id SMALLINT NOT NULL DEFAULT 1,
+    long_distance_id SMALLINT NOT NULL DEFAULT 1,
+    relationship_status_id SMALLINT NOT NULL DEFAULT 1,
+    has_kids_id SMALLINT NOT NULL DEFAULT 1,
+    wants_kids_id SMALLINT NOT NULL DEFAULT 1,
+    exercise_id SMALLINT NOT NULL DEFAULT 1,
+    religion_id SMALLINT NOT NULL DEFAULT 1,
+    star_sign_id SMALLINT NOT NULL DEFAULT 1,
+    -- the prospect's preferences: wanted genders; furthest distance (NULL: no limit);
+    -- age bounds with NULL bounds (and a missing row: no age filter) as 0 / 999
+    pref_gender_ids SMALLINT[] NOT NULL DEFAULT '{}',
+    pref_distance_km SMALLINT,
+    pref_min_age INT NOT NULL DEFAULT 0,
+    pref_max_age INT NOT NULL DEFAULT 999
+);
+
+CREATE INDEX idx__search_candidate__coordinates ON search_candidate USING gist (coordinates);
+CREATE INDEX idx__search_candidate__gender_id ON search_candidate (gender_id);
+
+-- The pool reads a place's candidates from this index alone (index-only scan): their
+-- entries lie together, whereas their heap rows are scattered over the table. A low
+-- vacuum threshold keeps the visibility map fresh so that the heap is rarely visited.
+CREATE INDEX idx__search_candidate__place ON search_candidate (latitude, longitude, gender_id)
+    INCLUDE (person_id, verified, personality, date_of_birth, height_cm, verification_level_id,
+             verification_required, hide_me_from_strangers, roles, orientation_id, ethnicity_id,
+             has_profile_picture_id, looking_for_id, smoking_id, drinking_id, drugs_id,
+             long_distance_id, relationship_status_id, has_kids_id, wants_kids_id, exercise_id,
+             religion_id, star_sign_id, pref_gender_ids, pref_distance_km, pref_min_age, pref_max_age);
+ALTER TABLE search_candidate SET (autovacuum_vacuum_scale_factor = 0.01,
+                                  autovacuum_vacuum_insert_scale_factor = 0.01);
+
+-- (Re)write the candidate rows of these people from person and their preferences; people
+-- who are gone or not activated lose theirs.
+CREATE FUNCTION search_candidate_sync(ids INT[]) RETURNS VOID
+LANGUAGE sql AS $$
+    DELETE FROM search_candidate c
+    USING unnest(ids) AS i(id)
+    WHERE c.person_id = i.id
+      AND NOT EXISTS (SELECT 1 FROM person p WHERE p.id = c.person_id AND p.activated);
+    INSERT INTO search_candidate AS c (
+        person_id, gender_id, verified, latitude, longitude, personality,
+        date_of_birth, height_cm, verification_level_id, verification_required,
+        hide_me_from_strangers, roles, orientation_id, ethnicity_id, has_profile_picture_id,
+        looking_for_id, smoking_id, drinking_id, drugs_id, long_distance_id,
+        relationship_status_id, has_kids_id, wants_kids_id, exercise_id, religion_id,
+        star_sign_id, pref_gender_ids, pref_distance_km, pref_min_age, pref_max_age)
+    SELECT p.id, p.gender_id, p.verification_level_id > 1, p.latitude, p.longitude, p.personality,
+           p.date_of_birth, p.height_cm, p.verification_level_id, p.verification_required,
+           p.hide_me_from_strangers, p.roles, p.orientation_id, p.ethnicity_id, p.has_profile_picture_id,
+           p.looking_for_id, p.smoking_id, p.drinking_id, p.drugs_id, p.long_distance_id,
+           p.relationship_status_id, p.has_kids_id, p.wants_kids_id, p.exercise_id, p.religion_id,
+           p.star_sign_id,
+           ARRAY(SELECT g.gender_id FROM search_preference_gender g WHERE g.person_id = p.id ORDER BY 1),
+           (SELECT d.distance FROM search_preference_distance d WHERE d.person_id = p.id),
+           COALESCE((SELECT COALESCE(a.min_age, 0) FROM search_preference_age a WHERE a.person_id = p.id), 0),
+           COALESCE((SELECT COALESCE(a.max_age, 999) FROM search_preference_age a WHERE a.person_id = p.id), 999)
+    FROM (SELECT DISTINCT id FROM unnest(ids) AS i(id)) i
+    JOIN person p ON p.id = i.id
+    WHERE p.activated
+    ON CONFLICT (person_id) DO UPDATE SET
+        gender_id = EXCLUDED.gender_id, verified = EXCLUDED.verified,
+        latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
+        personality = EXCLUDED.personality, date_of_birth = EXCLUDED.date_of_birth,
+        height_cm = EXCLUDED.height_cm, verification_level_id = EXCLUDED.verification_level_id,
+        verification_required = EXCLUDED.verification_required,
+        hide_me_from_strangers = EXCLUDED.hide_me_from_strangers, roles = EXCLUDED.roles,
+        orientation_id = EXCLUDED.orientation_id, ethnicity_id = EXCLUDED.ethnicity_id,
+        has_profile_picture_id = EXCLUDED.has_profile_picture_id,
+        looking_for_id = EXCLUDED.looking_for_id, smoking_id = EXCLUDED.smoking_id,
+        drinking_id = EXCLUDED.drinking_id, drugs_id = EXCLUDED.drugs_id,
+        long_distance_id = EXCLUDED.long_distance_id,
+        relationship_status_id = EXCLUDED.relationship_status_id,
+        has_kids_id = EXCLUDED.has_kids_id, wants_kids_id = EXCLUDED.wants_kids_id,
+        exercise_id = EXCLUDED.exercise_id, religion_id = EXCLUDED.religion_id,
+        star_sign_id = EXCLUDED.star_sign_id, pref_gender_ids = EXCLUDED.pref_gender_ids,
+        pref_distance_km = EXCLUDED.pref_distance_km, pref_min_age = EXCLUDED.pref_min_age,
+        pref_max_age = EXCLUDED.pref_max_age;
+$$;
+
+CREATE FUNCTION trigger_fn_sync_search_candidate() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM search_candidate_sync(ARRAY[NEW.id]);
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER trigger_sync_search_candidate_insert
+AFTER INSERT ON person
+FOR EACH ROW WHEN (NEW.activated)
+EXECUTE FUNCTION trigger_fn_sync_search_candidate();
+
+CREATE TRIGGER trigger_sync_search_candidate_update
+AFTER UPDATE ON person
+FOR EACH ROW WHEN (
+    OLD.activated IS DISTINCT FROM NEW.activated
+    OR OLD.gender_id IS DISTINCT FROM NEW.gender_id
+    OR OLD.verification_level_id IS DISTINCT FROM NEW.verification_level_id
+    OR OLD.latitude IS DISTINCT FROM NEW.latitude
+    OR OLD.longitude IS DISTINCT FROM NEW.longitude
+    OR OLD.personality IS DISTINCT FROM NEW.personality
+    OR OLD.date_of_birth IS DISTINCT FROM NEW.date_of_birth
+    OR OLD.height_cm IS DISTINCT FROM NEW.height_cm
+    OR OLD.verification_required IS DISTINCT FROM NEW.verification_required
+    OR OLD.hide_me_from_strangers IS DISTINCT FROM NEW.hide_me_from_strangers
+    OR OLD.roles IS DISTINCT FROM NEW.roles
+    OR OLD.orientation_id IS DISTINCT FROM NEW.orientation_id
+    OR OLD.ethnicity_id IS DISTINCT FROM NEW.ethnicity_id
+    OR OLD.has_profile_picture_id IS DISTINCT FROM NEW.has_profile_picture_id
+    OR OLD.looking_for_id IS DISTINCT FROM NEW.looking_for_id
+    OR OLD.smoking_id IS DISTINCT FROM NEW.smoking_id
+    OR OLD.drinking_id IS DISTINCT FROM NEW.drinking_id
+    OR OLD.drugs_id IS DISTINCT FROM NEW.drugs_id
+    OR OLD.long_distance_id IS DISTINCT FROM NEW.long_distance_id
+    OR OLD.relationship_status_id IS DISTINCT FROM NEW.relationship_status_id
+    OR OLD.has_kids_id IS DISTINCT FROM NEW.has_kids_id
+    OR OLD.wants_kids_id IS DISTINCT FROM NEW.wants_kids_id
+    OR OLD.exercise_id IS DISTINCT FROM NEW.exercise_id
+    OR OLD.religion_id IS DISTINCT FROM NEW.religion_id
+    OR OLD.star_sign_id IS DISTINCT FROM NEW.star_sign_id
+)
+EXECUTE FUNCTION trigger_fn_sync_search_candidate();
+
+-- A change to someone's gender, distance or age preference rewrites their candidate row.
+-- Statement level: replacing a preference (DELETE + INSERT) costs two rewrites, not one per row.
+CREATE FUNCTION trigger_fn_sync_search_candidate_preferences() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM search_candidate_sync(ARRAY(SELECT DISTINCT person_id FROM changed));
+    RETURN NULL;
+END;
+$$;
+
+DO $$
+DECLARE
+    t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['search_preference_gender', 'search_preference_distance', 'search_preference_age'] LOOP
+        EXECUTE format('CREATE TRIGGER trigger_sync_search_candidate_insert AFTER INSERT ON %I
+                        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
+                        EXECUTE FUNCTION trigger_fn_sync_search_candidate_preferences()', t);
+        EXECUTE format('CREATE TRIGGER trigger_sync_search_candidate_update AFTER UPDATE ON %I
+                        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
+                        EXECUTE FUNCTION trigger_fn_sync_search_candidate_preferences()', t);
+        EXECUTE format('CREATE TRIGGER trigger_sync_search_candidate_delete AFTER DELETE ON %I
+                        REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
+                        EXECUTE FUNCTION trigger_fn_sync_search_candidate_preferences()', t);
+    END LOOP;
+END;
+$$;
+
+CREATE TABLE search_place (
+    latitude DOUBLE PRECISION NOT NULL,
+    longitude DOUBLE PRECISION NOT NULL,
+    gender_id SMALLINT NOT NULL,
+    sphere_point VECTOR(3) GENERATED ALWAYS AS (unit_sphere(latitude, longitude)) STORED,
+    candidates INT NOT NULL,
+    PRIMARY KEY (latitude, longitude, gender_id)
+);
+
+CREATE FUNCTION search_place_add(lat DOUBLE PRECISION, lon DOUBLE PRECISION, gender SMALLINT, delta INT)
+RETURNS VOID
+LANGUAGE sql AS $$
+    INSERT INTO search_place AS s (latitude, longitude, gender_id, candidates)
+    VALUES (lat, lon, gender, delta)
+    ON CONFLICT (latitude, longitude, gender_id) DO UPDATE SET candidates = s.candidates + delta;
+$$;
+
+CREATE FUNCTION trigger_fn_count_search_place() RETURNS TRIGGER
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM search_place_add(OLD.latitude, OLD.longitude, OLD.gender_id, -1);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM search_place_add(NEW.latitude, NEW.longitude, NEW.gender_id, 1);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER trigger_count_search_place_insert_delete
+AFTER INSERT OR DELETE ON search_candidate
+FOR EACH ROW EXECUTE FUNCTION trigger_fn_count_search_place();
+
+CREATE TRIGGER trigger_count_search_place_update
+AFTER UPDATE ON search_candidate
+FOR EACH ROW WHEN (
+    OLD.latitude IS DISTINCT FROM NEW.latitude
+    OR OLD.longitude IS DISTINCT FROM NEW.longitude
+    OR OLD.gender_id IS DISTINCT FROM NEW.gender_id
+)
+EXECUTE FUNCTION trigger_fn_count_search_place();
+
+-- Everything from scratch: after bulk loads that ran with triggers off.
+CREATE FUNCTION search_candidates_rebuild() RETURNS VOID
+LANGUAGE sql AS $$
+    SELECT search_candidate_sync(ARRAY(SELECT id FROM person UNION SELECT person_id FROM search_candidate));
+    DELETE FROM search_place;
+    INSERT INTO search_place (latitude, longitude, gender_id, candidates)
+    SELECT latitude, longitude, gender_id, count(*) FROM search_candidate GROUP BY 1, 2, 3;
+$$;
