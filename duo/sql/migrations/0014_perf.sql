@@ -79,22 +79,16 @@ FOR EACH ROW EXECUTE FUNCTION trigger_fn_sync_feed_candidate();
 
 CREATE TRIGGER trigger_sync_feed_candidate_update AFTER UPDATE ON person
 FOR EACH ROW WHEN (
-    OLD.last_online_time IS DISTINCT FROM NEW.last_online_time
-    OR OLD.last_event_time IS DISTINCT FROM NEW.last_event_time
-    OR OLD.last_event_name IS DISTINCT FROM NEW.last_event_name
-    OR OLD.activated IS DISTINCT FROM NEW.activated
-    OR OLD.verification_level_id IS DISTINCT FROM NEW.verification_level_id
-    OR OLD.privacy_verification_level_id IS DISTINCT FROM NEW.privacy_verification_level_id
-    OR OLD.verification_required IS DISTINCT FROM NEW.verification_required
-    OR OLD.hide_me_from_strangers IS DISTINCT FROM NEW.hide_me_from_strangers
-    OR OLD.date_of_birth IS DISTINCT FROM NEW.date_of_birth
-    OR OLD.sign_up_time IS DISTINCT FROM NEW.sign_up_time
-    OR OLD.title_color IS DISTINCT FROM NEW.title_color
-    OR OLD.body_color IS DISTINCT FROM NEW.body_color
-    OR OLD.background_color IS DISTINCT FROM NEW.background_color
-    OR OLD.has_gold IS DISTINCT FROM NEW.has_gold
-    OR (OLD.count_answers >= 25) IS DISTINCT FROM (NEW.count_answers >= 25)
-    OR (OLD.about <> '') IS DISTINCT FROM (NEW.about <> '')
+    ROW(OLD.last_online_time, OLD.last_event_time, OLD.last_event_name, OLD.activated,
+        OLD.verification_level_id, OLD.privacy_verification_level_id,
+        OLD.verification_required, OLD.hide_me_from_strangers, OLD.date_of_birth,
+        OLD.sign_up_time, OLD.title_color, OLD.body_color, OLD.background_color, OLD.has_gold,
+        OLD.count_answers >= 25, OLD.about <> '')
+    IS DISTINCT FROM ROW(NEW.last_online_time, NEW.last_event_time, NEW.last_event_name,
+        NEW.activated, NEW.verification_level_id, NEW.privacy_verification_level_id,
+        NEW.verification_required, NEW.hide_me_from_strangers, NEW.date_of_birth,
+        NEW.sign_up_time, NEW.title_color, NEW.body_color, NEW.background_color, NEW.has_gold,
+        NEW.count_answers >= 25, NEW.about <> '')
 )
 EXECUTE FUNCTION trigger_fn_sync_feed_candidate();
 
