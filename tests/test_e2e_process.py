@@ -49,10 +49,11 @@ def serve_env(state: Path, port: int, chat_ports: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def running_duo(
-    state: Path, port: int, extra: dict[str, str] | None = None, stop: signal.Signals = signal.SIGTERM
-) -> AsyncIterator[httpx.AsyncClient]:
-    """`duo serve` in a subprocess until the block ends; then ``stop`` must end it cleanly (exit 0)."""
+async def started_duo(
+    state: Path, port: int, extra: dict[str, str] | None = None
+) -> AsyncIterator[tuple[trio.Process, httpx.AsyncClient, bytearray]]:
+    """`duo serve` in a subprocess, once it serves HTTP: the process, a client of its API and
+    its stderr so far; killed if still running when the block ends."""
     env = serve_env(state, port, str(free_port()))
     env.update(extra or {})
     proc = await trio.lowlevel.open_process([sys.executable, "-m", "duo", "serve"], env=env, stderr=subprocess.PIPE)
@@ -61,13 +62,23 @@ async def running_duo(
     try:
         await wait_for_line(proc.stderr, b"duo is serving HTTP", log)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            yield http
-        proc.send_signal(stop)
-        await wait_for_line(proc.stderr, b"duo stopped", log)
-        assert await proc.wait() == 0
+            yield proc, http, log
     finally:
         if proc.returncode is None:
             proc.kill()
+
+
+@asynccontextmanager
+async def running_duo(
+    state: Path, port: int, extra: dict[str, str] | None = None, stop: signal.Signals = signal.SIGTERM
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`duo serve` in a subprocess until the block ends; then ``stop`` must end it cleanly (exit 0)."""
+    async with started_duo(state, port, extra) as (proc, http, log):
+        yield http
+        assert proc.stderr is not None
+        proc.send_signal(stop)
+        await wait_for_line(proc.stderr, b"duo stopped", log)
+        assert await proc.wait() == 0
 
 
 async def wait_for_line(stream: trio.abc.ReceiveStream, needle: bytes, seen: bytearray) -> None:

@@ -179,13 +179,17 @@ async def accept(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
             await sql.queue_audio_deletion(conn, _unstored_audio(batch, outcomes))
     except DB_FAILURES:
         log.exception("a batch of %d chat messages could not be stored", len(batch))
-        failed: list[Outcome] = [
-            Ignored() if isinstance(s.message, Typing) else ServerError(s.message.id) for s in batch
-        ]
-        with trio.CancelScope(shield=True):
-            await _queue_deletion_best_effort(deps.db, _unstored_audio(batch, failed))
-        return failed
+        return await refuse(deps, batch)
     return outcomes
+
+
+async def refuse(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
+    """The outcomes of a batch that could not be stored: ``ServerError`` for each chat
+    message (typing gets no reply); its voice objects are queued for deletion."""
+    failed: list[Outcome] = [Ignored() if isinstance(s.message, Typing) else ServerError(s.message.id) for s in batch]
+    with trio.CancelScope(shield=True):
+        await _queue_deletion_best_effort(deps.db, _unstored_audio(batch, failed))
+    return failed
 
 
 def intro_hash(body: str) -> str:

@@ -87,13 +87,32 @@ def committer(deps: pipeline.ChatDeps) -> ActorFn[Batch, list[pipeline.Outcome]]
             while total < BATCH_LIMIT and (more := inbox.receive_ready(1)):
                 calls += more
                 total += len(more[0].msg)
-            outcomes = await pipeline.accept(deps, [s for call in calls for s in call.msg])
-            start = 0
-            for call in calls:
-                call.reply(outcomes[start : start + len(call.msg)])
-                start += len(call.msg)
+            for call, outcomes in zip(calls, await _store_apart(deps, [call.msg for call in calls]), strict=True):
+                call.reply(outcomes)
 
     return commit
+
+
+async def _store_apart(deps: pipeline.ChatDeps, batches: list[Batch]) -> list[list[pipeline.Outcome]]:
+    """The outcomes of several rooms' batches, stored in one ``accept``.
+
+    ``accept`` answers database failures itself; should it raise (a bug one conversation
+    trips), each batch is stored on its own and one that raises again is refused
+    (``duo_server_error``): a conversation's fault fails neither the others nor the lane
+    (a lane that crashed on every such batch would exhaust its restart budget and end chat).
+    """
+    try:
+        outcomes = await pipeline.accept(deps, [s for batch in batches for s in batch])
+    except Exception:
+        if len(batches) > 1:
+            return [(await _store_apart(deps, [batch]))[0] for batch in batches]
+        log.exception("chat: storing a batch of %d messages failed", len(batches[0]))
+        return [await pipeline.refuse(deps, batches[0])]
+    split, start = [], 0
+    for batch in batches:
+        split.append(outcomes[start : start + len(batch)])
+        start += len(batch)
+    return split
 
 
 class Rooms:
@@ -174,7 +193,11 @@ class Rooms:
         finally:
             self._in_flight[lane] -= 1
         for pending, outcome in zip(batch, outcomes, strict=True):
-            await self._settle(pending, outcome)
+            try:
+                await self._settle(pending, outcome)
+            except Exception:  # the room goes on: the rest of its batch and queue still get answers
+                log.exception("chat: settling %r failed", pending.submission.message.id)
+                pending.session.deliver(st.ServerError(id=pending.submission.message.id))
 
     async def _settle(self, pending: Pending, outcome: pipeline.Outcome) -> None:
         if isinstance(outcome, pipeline.Accepted):
