@@ -10,9 +10,11 @@ from ``sys.path`` and load this file by its path with importlib.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlparse
 
 import attrs
@@ -104,3 +106,56 @@ async def measure(
         return 1000 * ordered[int(q * (len(ordered) - 1))]
 
     return Result(len(ordered), len(ordered) / elapsed, 1000 * statistics.median(ordered), pct(0.95), pct(0.99))
+
+
+def listening_pids(port: int) -> list[int]:
+    """The processes holding a listening TCP socket on ``port`` (every worker of a server)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return sorted(pids)
+
+
+def postgres_pids(pgdata: str) -> list[int]:
+    """The postmaster of ``pgdata`` (its postmaster.pid) and its backends, for their CPU."""
+    if not pgdata:
+        return []
+    postmaster = int(Path(pgdata, "postmaster.pid").read_text().split()[0])
+    children = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat and int(stat[stat.rindex(")") + 2 :].split()[1]) == postmaster:
+            children.append(int(proc.name))
+    return [postmaster, *children]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of ``pids`` (fields 14 and 15 of /proc/PID/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:  # a backend that ended during the run
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

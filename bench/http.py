@@ -92,59 +92,6 @@ def _session_token(base: str, email: str) -> str:
     return token
 
 
-def listening_pids(port: int) -> list[int]:
-    """The processes holding a listening TCP socket on ``port`` (every worker of a server)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except FileNotFoundError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
-                inodes.add(f"socket:[{fields[9]}]")
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
-                pids.append(int(proc.name))
-        except OSError:
-            continue
-    return sorted(pids)
-
-
-def postgres_pids(pgdata: str) -> list[int]:
-    """The postmaster of ``pgdata`` (its postmaster.pid) and its backends, for their CPU."""
-    if not pgdata:
-        return []
-    postmaster = int(Path(pgdata, "postmaster.pid").read_text().split()[0])
-    children = []
-    for proc in Path("/proc").iterdir():
-        try:
-            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
-        except OSError:
-            continue
-        if stat and int(stat[stat.rindex(")") + 2 :].split()[1]) == postmaster:
-            children.append(int(proc.name))
-    return [postmaster, *children]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of ``pids`` (fields 14 and 15 of /proc/PID/stat)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:  # a backend that ended during the run
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def _wrk(url: str, method: str, token: str | None, seconds: float, connections: int, threads: int) -> dict[str, int]:
     auth = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
@@ -167,16 +114,16 @@ def _raw(url: str, path: str, method: str, token: str | None, seconds: float, co
 
 
 def measure(url: str, method: str, path: str, token: str | None, args: argparse.Namespace) -> Figure:
-    pids = listening_pids(client.host_port(url)[1])
+    pids = client.listening_pids(client.host_port(url)[1])
     if not pids:
         raise SystemExit(f"bench: nothing listens at {url}")
-    pg = postgres_pids(args.pgdata)
-    before, pg_before = cpu_seconds(pids), cpu_seconds(pg)
+    pg = client.postgres_pids(args.pgdata)
+    before, pg_before = client.cpu_seconds(pids), client.cpu_seconds(pg)
     if shutil.which("wrk"):
         r = _wrk(url.rstrip("/") + path, method, token, args.seconds, args.connections, args.threads)
     else:
         r = _raw(url, path, method, token, args.seconds, args.connections)
-    cpu, pg_cpu = cpu_seconds(pids) - before, cpu_seconds(pg) - pg_before
+    cpu, pg_cpu = client.cpu_seconds(pids) - before, client.cpu_seconds(pg) - pg_before
     n = max(r["requests"], 1)
     return Figure(r["requests"], n / (r["duration_us"] / 1e6), r["p50_us"] / 1000, r["p99_us"] / 1000,
                   r["bad"], 1000 * cpu / n, 1000 * pg_cpu / n)
@@ -191,7 +138,7 @@ def floor_servers(port: int, processes: int) -> Iterator[str]:
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
-        while len(listening_pids(port)) < processes:
+        while len(client.listening_pids(port)) < processes:
             if time.monotonic() > deadline:
                 raise SystemExit("bench: the floor app did not start")
             time.sleep(0.1)

@@ -4,7 +4,8 @@ running duo holding a population (``duo populate``).
     DUO_STATE_DIR=/tmp/duo-bench-100k .venv/bin/duo populate --users 100000
     DUO_STATE_DIR=/tmp/duo-bench-100k DUO_DISABLE_ACCOUNT_RATE_LIMIT=1 DUO_DISABLE_IP_RATE_LIMIT=1 \\
         .venv/bin/duo serve &
-    .venv/bin/python bench/search.py --url http://127.0.0.1:5000 [--seconds 10] [--clients 1,10]
+    .venv/bin/python bench/search.py --url http://127.0.0.1:5000 [--seconds 10] [--clients 1,10] \\
+        [--pgdata /tmp/duo-bench-100k/postgres]
 
 The server MUST run with both rate-limit switches (``DUO_DISABLE_ACCOUNT_RATE_LIMIT=1``,
 ``DUO_DISABLE_IP_RATE_LIMIT=1``) and in dev mode: the uncached search allows 15 requests per
@@ -21,7 +22,9 @@ Cases, each for a fixed duration with 1 and with 10 clients (client i searches a
 searchers i, i + clients, … in turn, one keep-alive connection each; bench/client.py):
 ``/search?n=10&o=0`` (uncached: rebuilds the cache), ``/search?n=10&o=10`` (cached page),
 ``/search`` (quiz), ``/prospect-profile/<uuid>`` (uuids from the searchers' results),
-``/feed?before=<now>``.
+``/feed?before=<now>``.  Besides latency it prints the server's CPU per request (utime +
+stime of every process listening on the port) and, with ``--pgdata``, PostgreSQL's: on a
+shared machine they move far less with the neighbours' load than latency does.
 """
 
 from __future__ import annotations
@@ -173,13 +176,15 @@ async def main() -> None:
     parser.add_argument("--label", default="", help="shown in the first column (e.g. the population size)")
     parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     parser.add_argument("--cases", default="", help="run only these cases (exact names, comma-separated)")
+    parser.add_argument("--pgdata", default="", help="PostgreSQL's data directory: also show its CPU per request")
     args = parser.parse_args()
     url = args.url.rstrip("/")
     tag = format(int(time.time()) % 36**5, "x")
     concurrencies = [int(c) for c in args.clients.split(",")]
     wanted = {c.strip() for c in args.cases.split(",") if c.strip()}
     print(f"{'users':<8}{'preferences':<13}{'case':<22}{'clients':>8}{'requests':>10}{'req/s':>9}"
-          f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}", flush=True)
+          f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'srv ms/req':>11}{'pg ms/req':>10}", flush=True)
+    servers = client.listening_pids(client.host_port(url)[1])
     for kind in ("default", "adversarial"):
         searchers = await make_searchers(url, args.searchers, f"{tag}{kind[0]}", kind == "adversarial")
         visits = await prospects(searchers)
@@ -187,9 +192,14 @@ async def main() -> None:
             for clients in concurrencies:
                 if not requests or args.only not in name or (wanted and name not in wanted):
                     continue
+                postgres = client.postgres_pids(args.pgdata)  # backends come and go: look each time
+                before = client.cpu_seconds(servers), client.cpu_seconds(postgres)
                 r = await client.measure(url, per_client(requests, clients), args.seconds)
+                served = max(r.requests, 1)
+                srv_ms = 1000 * (client.cpu_seconds(servers) - before[0]) / served
+                pg_ms = 1000 * (client.cpu_seconds(postgres) - before[1]) / served
                 print(f"{args.label:<8}{kind:<13}{name:<22}{clients:>8}{r.requests:>10}{r.rps:>9.1f}"
-                      f"{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}{r.p99_ms:>9.1f}", flush=True)
+                      f"{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}{r.p99_ms:>9.1f}{srv_ms:>11.2f}{pg_ms:>10.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@ import datetime as dt
 import uuid
 
 import httpx
+import pytest
 import trio
 
+from duo.http import prospects
 from duo.services import Services
+from duo.sql import prospects as prospects_sql
 from tests.factories import User, onboarded_user
 
 PROFILE_KEYS = {
@@ -115,6 +118,25 @@ async def test_reply_statistics(client: httpx.AsyncClient, svc: Services) -> Non
                              bo.person_id, now - dt.timedelta(hours=23))
         body = (await client.get(f"/prospect-profile/{bo.uuid}", headers=ana.headers)).json()
         assert body["gets_reply_percentage"] is None and body["gives_reply_percentage"] is None
+
+
+async def test_reply_statistics_over_their_timeout_are_unknown(
+    client: httpx.AsyncClient, svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with trio.fail_after(30):
+        ana = await onboarded_user(svc, "Ana")
+        bo = await onboarded_user(svc, "Bo", sign_up_time=svc.now() - dt.timedelta(days=3))
+        # a statement that outlasts the timeout: cancelled on the server, the profile still shown
+        monkeypatch.setattr(prospects_sql, "REPLY_STATS_SQL", "SELECT pg_sleep(30), $1::uuid")
+        monkeypatch.setattr(prospects, "REPLY_STATS_TIMEOUT", 0.05)
+        r = await client.get(f"/prospect-profile/{bo.uuid}", headers=ana.headers)
+        assert r.status_code == 200, r.text
+        assert (r.json()["name"], r.json()["gets_reply_percentage"], r.json()["gives_reply_percentage"]) == (
+            "Bo",
+            None,
+            None,
+        )
+        assert await svc.db.fetchval("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'") == 0
 
 
 async def test_prospect_profile_visibility(client: httpx.AsyncClient, svc: Services) -> None:

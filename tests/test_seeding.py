@@ -69,12 +69,15 @@ async def test_populate_makes_a_consistent_searchable_population(svc: Services, 
         )
         assert ages is not None and ages["low"] >= 18 and ages["high"] <= 70 and 22 <= ages["median"] <= 40
 
-        # the search's derived tables are what their triggers / bulk rebuild make of the rows
+        # the search's and the feed's derived tables are what their triggers / bulk rebuilds make of the rows
         snapshot = "SELECT array_agg(t::TEXT ORDER BY t::TEXT) FROM {} t"
-        before = [await svc.db.fetchval(snapshot.format(t)) for t in ("search_candidate", "search_place")]
+        derived = ("search_candidate", "search_place", "feed_candidate")
+        before = [await svc.db.fetchval(snapshot.format(t)) for t in derived]
         assert len(before[0]) == await svc.db.fetchval("SELECT count(*) FROM person WHERE activated")
+        assert len(before[2]) == await svc.db.fetchval("SELECT count(*) FROM person")
         await svc.db.execute("SELECT search_candidates_rebuild()")
-        assert [await svc.db.fetchval(snapshot.format(t)) for t in ("search_candidate", "search_place")] == before
+        await svc.db.execute("SELECT feed_candidates_rebuild()")
+        assert [await svc.db.fetchval(snapshot.format(t)) for t in derived] == before
         assert 0 < await svc.db.fetchval("SELECT count(*) FROM person WHERE NOT activated") < 30
         # derived columns agree with the rows they summarise
         assert await svc.db.fetchval(

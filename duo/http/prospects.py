@@ -21,7 +21,7 @@ from duo.sql.database import Database
 bp = Blueprint("prospects", __name__)
 
 REPORT_LIMITS = (Limit(1, 5, "1 per 5 second"), Limit(20, 86400, "20 per 1 day"))
-REPLY_STATS_TIMEOUT_MS = 1000
+REPLY_STATS_TIMEOUT = 1.0  # seconds
 REPLY_STATS_MIN_INTROS = 5
 VISITS_SHOWN = dt.timedelta(days=7)
 INT4_MAX = 2**31 - 1
@@ -43,7 +43,7 @@ def _reply_percentage(replied: int, intros: int) -> float | None:
 
 async def reply_stats(db: Database, person_uuid: uuid.UUID) -> tuple[float | None, float | None]:
     """(gets, gives) reply percentages (§7.1.2); unknown on timeout."""
-    row = await prospects_sql.reply_counts(db, person_uuid, REPLY_STATS_TIMEOUT_MS)
+    row = await prospects_sql.reply_counts(db, person_uuid, REPLY_STATS_TIMEOUT)
     if row is None:
         return None, None
     return (
@@ -63,8 +63,8 @@ async def get_prospect_profile(ctx: Ctx, prospect_uuid: str) -> dict[str, Any]:
     async def fetch_stats() -> None:
         stats.append(await reply_stats(ctx.svc.db, wanted))
 
-    # The statistics need their own transaction (for the timeout): they run beside the
-    # profile, on a second connection, rather than after it.
+    # The statistics have a timeout of their own: they run beside the profile, on a second
+    # connection, rather than after it.
     async with trio.open_nursery() as nursery:
         nursery.start_soon(fetch_stats)
         row = await prospects_sql.profile_and_visit(ctx.svc.db, ctx.person_id, wanted, now)

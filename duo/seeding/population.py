@@ -7,8 +7,9 @@ superuser (the embedded server) the transaction also runs with ``session_replica
 replica``: foreign-key checks and row triggers are skipped, which is safe because every row
 is generated consistent — the columns the triggers would derive (``has_profile_picture_id``,
 ``person_club``'s copies) are written explicitly here, and the search's derived tables
-(``search_candidate``, ``search_place``) are rebuilt at the end by
-``search_candidates_rebuild()``, the function their migration provides for bulk loads.  Without
+(``search_candidate``, ``search_place``) and the feed's (``feed_candidate``) are rebuilt at the
+end by ``search_candidates_rebuild()`` and ``feed_candidates_rebuild()``, the functions their
+migrations provide for bulk loads.  Without
 superuser the triggers simply run as well and write the same values.
 
 What it makes (see docs/decisions.md "Seeding and benchmarks"):
@@ -199,10 +200,11 @@ async def populate(db: Database, users: int, *, now: dt.datetime, seed: float | 
             await _clubs(conn, hubs)
         with _timed("skips and messages"):
             await _interactions(conn, now)
-        with _timed("search candidates"):
-            # the search's derived tables, from scratch, as their migration provides for bulk
-            # loads: under the replica role their triggers did not run
+        with _timed("search and feed candidates"):
+            # the search's and the feed's derived tables, from scratch, as their migrations
+            # provide for bulk loads: under the replica role their triggers did not run
             await _run(conn, "SELECT search_candidates_rebuild()")
+            await _run(conn, "SELECT feed_candidates_rebuild()")
     with _timed("vacuum analyze"):
         await _analyze(db)
     return Population(users, first, last, time.monotonic() - started, replica)
@@ -496,7 +498,7 @@ async def _interactions(conn: Connection, now: dt.datetime) -> None:
 
 
 ANALYZED = (
-    "person", "search_candidate", "search_place", "photo", "audio", "answer", "question", "club", "person_club",
+    "person", "search_candidate", "search_place", "feed_candidate", "photo", "audio", "answer", "question", "club", "person_club",
     "skipped", "messaged", "search_preference_gender", "search_preference_age", "search_preference_distance",
     "search_preference_height_cm", "search_preference_messaged", "search_preference_skipped", *ALL_VALUES,
 )

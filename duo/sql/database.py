@@ -81,7 +81,8 @@ class DatabaseUnavailable(Exception):
 
 
 class QueryTimeout(Exception):
-    """A statement ran past its ``statement_timeout``; its transaction was rolled back."""
+    """A statement ran past its ``statement_timeout`` (its transaction was rolled back) or
+    past the ``timeout`` of a single call (it was cancelled on the server)."""
 
 
 # What a pool call raises when the server is down, restarting or unreachable.
@@ -136,18 +137,25 @@ class Database:
         async with database.connected():
             yield database
 
-    async def _pooled(self, method: str, *args: Any) -> Any:
+    async def _pooled(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run one pool method; a lost server is :class:`DatabaseUnavailable` (503), not a bug."""
         try:
-            return await aio(getattr(self._pool, method))(*args)
+            return await aio(getattr(self._pool, method))(*args, **kwargs)
+        except TimeoutError as e:  # an OSError, but when the caller set a timeout it is theirs
+            if kwargs.get("timeout") is not None:
+                raise QueryTimeout(str(e)) from e
+            raise DatabaseUnavailable(f"TimeoutError: {e}") from e
         except LOST_SERVER as e:
             raise DatabaseUnavailable(f"{type(e).__name__}: {e}") from e
 
     async def fetch(self, query: str, *args: Any) -> list[Record]:
         return await self._pooled("fetch", query, *args)
 
-    async def fetchrow(self, query: str, *args: Any) -> Record | None:
-        return await self._pooled("fetchrow", query, *args)
+    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> Record | None:
+        """``timeout`` (seconds) cancels the statement on the server and raises
+        :class:`QueryTimeout`: a per-statement limit without the round trips of a transaction
+        and ``SET LOCAL``."""
+        return await self._pooled("fetchrow", query, *args, timeout=timeout)
 
     async def fetchval(self, query: str, *args: Any) -> Any:
         return await self._pooled("fetchval", query, *args)

@@ -18,10 +18,11 @@ MAX_NSFW_SCORE = 0.2
 MAX_RECENT_REPORTS = 2
 POPULARITY_EXPONENT = 1.5
 
-# The person columns the feed's rules read.
-_READ = """id, last_online_time, last_event_time, last_event_name, last_event_data, activated,
+# The feed_candidate columns the feed's first steps read (migration 0014: a narrow row per
+# person, read index-only by time); the event data comes from person, for survivors only.
+_READ = """person_id AS id, last_online_time, last_event_time, last_event_name, activated,
     verification_level_id, privacy_verification_level_id, verification_required, hide_me_from_strangers,
-    date_of_birth, sign_up_time, title_color, body_color, background_color, count_answers, about, has_gold"""
+    date_of_birth, sign_up_time, styled, maybe_human"""
 
 _OWN_EVENTS = "('added-photo', 'added-voice-bio', 'updated-bio')"
 
@@ -32,8 +33,7 @@ def _candidates(column: str) -> str:
     union stays cheap. ``$1`` caller, ``$2`` before, ``$3`` now."""
     recently_online = f"p.last_online_time > $3::timestamptz - interval '{int(ONLINE_RECENTLY.total_seconds())} seconds'"
     return f"""
-    SELECT t.id, t.type, t.time, t.date_of_birth, t.online_with_photo, t.last_event_data,
-           t.plainly_human, t.maybe_human
+    SELECT t.id, t.type, t.time, t.date_of_birth, t.online_with_photo, t.plainly_human, t.maybe_human
     FROM (
         SELECT m.*, CASE WHEN m.recently_online AND m.type <> 'joined'
                          THEN m.last_online_time ELSE m.last_event_time END AS time
@@ -58,12 +58,8 @@ def _candidates(column: str) -> str:
                        -- "seems human" without its voice-bio and club probes
                        (p.verification_level_id > 1
                         OR p.sign_up_time < $3::timestamptz - interval '1 month'
-                        OR lower(p.title_color) <> '#000000'
-                        OR lower(p.body_color) <> '#000000'
-                        OR lower(p.background_color) <> '#ffffff'
-                        OR p.has_gold) AS plainly_human,
-                       p.count_answers >= 25 AND p.about <> '' AS maybe_human
-                FROM (SELECT {_READ} FROM person WHERE {column} < $2::timestamptz
+                        OR p.styled) AS plainly_human
+                FROM (SELECT {_READ} FROM feed_candidate WHERE {column} < $2::timestamptz
                       ORDER BY {column} DESC LIMIT {CANDIDATES_PER_SOURCE}) p
                 WHERE p.last_event_time > $3::timestamptz - interval '1 month'
                   AND p.id <> $1
@@ -102,7 +98,7 @@ survivor AS (
                              ph.position > (SELECT min(position) FROM photo WHERE person_id = r.id) DESC,
                              random()
                     LIMIT 1)
-               ELSE r.last_event_data END AS data
+               ELSE (SELECT last_event_data FROM person WHERE person.id = r.id) END AS data
         FROM (
             SELECT DISTINCT ON (c.time, c.id) c.* FROM (
                 {_candidates("last_online_time")}

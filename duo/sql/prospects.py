@@ -10,7 +10,7 @@ from asyncpg import Record
 
 from duo import person_view as pv
 from duo import visibility
-from duo.sql.database import Connection, Database, Queryable, QueryTimeout, limit_statement_time
+from duo.sql.database import Connection, Database, Queryable, QueryTimeout
 from duo.sql.lookups import ATTRIBUTES, PERSON_LOOKUPS
 
 # -- §7.1 prospect profile -----------------------------------------------------------------
@@ -93,12 +93,11 @@ async def profile_and_visit(db: Queryable, viewer_id: int, prospect: uuid.UUID, 
     return await db.fetchrow(PROFILE_AND_VISIT_SQL, viewer_id, prospect, now)
 
 
-async def reply_counts(db: Database, person: uuid.UUID, timeout_ms: int) -> Record | None:
-    """Intros sent and received and how many got a reply; None if over ``timeout_ms``."""
+async def reply_counts(db: Database, person: uuid.UUID, timeout: float) -> Record | None:
+    """Intros sent and received and how many got a reply; None if over ``timeout`` seconds
+    (one statement with asyncpg's timeout: no transaction round trips for a SET LOCAL)."""
     try:
-        async with db.transaction() as conn:
-            await limit_statement_time(conn, f"{timeout_ms}ms")
-            row = await conn.fetchrow(REPLY_STATS_SQL, person)
+        row = await db.fetchrow(REPLY_STATS_SQL, person, timeout=timeout)
     except QueryTimeout:
         return None
     assert row is not None
