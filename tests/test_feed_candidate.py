@@ -1,4 +1,4 @@
-"""The tables migration 0014 keeps by trigger: ``feed_candidate`` (the feed's narrow copy of
+"""The tables the schema keeps by trigger: ``feed_candidate`` (the feed's narrow copy of
 person) and ``search_cache`` without its foreign key (a delete trigger forgets the searcher)."""
 
 import datetime as dt

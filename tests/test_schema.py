@@ -150,7 +150,7 @@ EXPECTED_COLUMNS: dict[str, set[str]] = {
         "photo_uuid",
         "raw_json",
         "expires_at",
-        "started_at",  # migration 0012: when the job runner took the job
+        "started_at",  # when the job runner took the job
     },
     "verification_photo_hash": {"hash"},
     "club": {"name", "count_members"},

@@ -18,7 +18,7 @@ MAX_NSFW_SCORE = 0.2
 MAX_RECENT_REPORTS = 2
 POPULARITY_EXPONENT = 1.5
 
-# The feed_candidate columns the feed's first steps read (migration 0014: a narrow row per
+# The feed_candidate columns the feed's first steps read (a narrow row per
 # person, read index-only by time); the event data comes from person, for survivors only.
 _READ = """person_id AS id, last_online_time, last_event_time, last_event_name, activated,
     verification_level_id, privacy_verification_level_id, verification_required, hide_me_from_strangers,
