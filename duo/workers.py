@@ -146,7 +146,9 @@ async def run_workers(config: Config, workers: int, config_path: Path | None) ->
                         log.error("worker %d did not stop in time: killing it", proc.pid)
                         proc.kill()
                         await proc.wait()
-                failed = failed or any(p.returncode != 0 for p in procs)
+                # a worker still starting when it got our SIGTERM dies of it before its handler
+                # is installed: it was asked to stop, so that is a clean stop too
+                failed = failed or any(p.returncode not in (0, -signal.SIGTERM) for p in procs)
                 nursery.cancel_scope.cancel()
     log.info("duo stopped")
     if failed:

@@ -78,7 +78,9 @@ async def running_duo(
         assert proc.stderr is not None
         proc.send_signal(stop)
         await wait_for_line(proc.stderr, b"duo stopped", log)
-        assert await proc.wait() == 0
+        while chunk := await proc.stderr.receive_some(65536):
+            log += chunk
+        assert await proc.wait() == 0, log.decode(errors="replace")[-6000:]
 
 
 async def wait_for_line(stream: trio.abc.ReceiveStream, needle: bytes, seen: bytearray) -> None:

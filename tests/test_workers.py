@@ -74,3 +74,22 @@ async def test_two_workers_share_the_port_and_drain_on_sigterm(state_dir: Path) 
         finally:
             if proc.returncode is None:
                 proc.kill()
+
+
+async def test_sigterm_while_the_workers_start_is_a_clean_stop(state_dir: Path) -> None:  # noqa: F811
+    env = serve_env(state_dir, free_port(), str(free_port()))
+    with trio.fail_after(120):
+        proc = await trio.lowlevel.open_process(
+            [sys.executable, "-m", "duo", "serve", "--workers", "2"], env=env, stderr=subprocess.PIPE
+        )
+        assert proc.stderr is not None
+        log = bytearray()
+        try:
+            await wait_for_count(proc.stderr, b"started 2 workers", 1, log)
+            proc.send_signal(signal.SIGTERM)  # the workers are still importing and warming up
+            while chunk := await proc.stderr.receive_some(65536):
+                log += chunk
+            assert await proc.wait() == 0, log.decode(errors="replace")[-4000:]
+        finally:
+            if proc.returncode is None:
+                proc.kill()
