@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -47,17 +49,26 @@ def test_a_worker_count_below_one_is_refused(capsys: pytest.CaptureFixture[str])
     assert exit_.value.code == 2 and "--workers" in capsys.readouterr().err
 
 
+@asynccontextmanager
+async def serving_workers(env: dict[str, str]) -> AsyncIterator[tuple[trio.Process, bytearray]]:
+    """`duo serve --workers 2` with its stderr so far; killed if still running at the end."""
+    proc = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "duo", "serve", "--workers", "2"], env=env, stderr=subprocess.PIPE
+    )
+    try:
+        yield proc, bytearray()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+
+
 async def test_two_workers_share_the_port_and_drain_on_sigterm(state_dir: Path) -> None:  # noqa: F811
     port = free_port()
     chat = free_port()
     env = serve_env(state_dir, port, f"{chat}-{chat + 1}")
     with trio.fail_after(120):
-        proc = await trio.lowlevel.open_process(
-            [sys.executable, "-m", "duo", "serve", "--workers", "2"], env=env, stderr=subprocess.PIPE
-        )
-        assert proc.stderr is not None
-        log = bytearray()
-        try:
+        async with serving_workers(env) as (proc, log):
+            assert proc.stderr is not None
             await wait_for_count(proc.stderr, b"duo is serving HTTP", 2, log)
             pids = set()
             for _ in range(200):  # a new connection each time: the kernel picks a worker per connection
@@ -71,25 +82,15 @@ async def test_two_workers_share_the_port_and_drain_on_sigterm(state_dir: Path) 
             proc.send_signal(signal.SIGTERM)
             await wait_for_count(proc.stderr, b"duo stopped", 3, log)  # each worker, then the parent
             assert await proc.wait() == 0
-        finally:
-            if proc.returncode is None:
-                proc.kill()
 
 
 async def test_sigterm_while_the_workers_start_is_a_clean_stop(state_dir: Path) -> None:  # noqa: F811
     env = serve_env(state_dir, free_port(), str(free_port()))
     with trio.fail_after(120):
-        proc = await trio.lowlevel.open_process(
-            [sys.executable, "-m", "duo", "serve", "--workers", "2"], env=env, stderr=subprocess.PIPE
-        )
-        assert proc.stderr is not None
-        log = bytearray()
-        try:
+        async with serving_workers(env) as (proc, log):
+            assert proc.stderr is not None
             await wait_for_count(proc.stderr, b"started 2 workers", 1, log)
             proc.send_signal(signal.SIGTERM)  # the workers are still importing and warming up
             while chunk := await proc.stderr.receive_some(65536):
                 log += chunk
             assert await proc.wait() == 0, log.decode(errors="replace")[-4000:]
-        finally:
-            if proc.returncode is None:
-                proc.kill()
