@@ -219,7 +219,6 @@ class Inbox(Generic[M, R]):
         return batch
 
 
-
 class Mailbox(Inbox[M, R]):
     """The sending and supervising side of an :class:`Inbox`."""
 

@@ -45,5 +45,5 @@ async def id_of(db: Queryable, table: str, name: str) -> int | None:
 
 async def gender_ids(db: Queryable, names: list[str]) -> list[int]:
     """Ids of the known names among ``names`` (unknown names are left out)."""
-    rows = await db.fetch("SELECT id, name FROM gender WHERE name = ANY($1::text[])", names)
+    rows = await db.fetch("SELECT id FROM gender WHERE name = ANY($1::text[])", names)
     return [r["id"] for r in rows]
