@@ -48,7 +48,7 @@ from duo.onboarding_defaults import (
     default_age_range,
     furthest_distance,
 )
-from duo.sql.database import Connection, Database
+from duo.sql.database import Connection, Database, limit_statement_time
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ async def populate(db: Database, users: int, *, now: dt.datetime, seed: float | 
     hubs = big_cities()
     async with db.transaction() as conn:
         await conn.execute("SET LOCAL synchronous_commit = off")
-        await conn.execute("SET LOCAL statement_timeout = 0")
+        await limit_statement_time(conn, "0")  # seeding 100k people runs long on purpose
         await conn.execute("SET LOCAL work_mem = '256MB'")
         replica = bool(await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
         if replica:
