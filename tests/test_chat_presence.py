@@ -10,9 +10,9 @@ import trio.testing
 
 from duo.actors.runtime import open_supervisor
 from duo.chat import stanzas as st
-from duo.chat.bus import MemoryBus, online_topic
+from duo.chat.bus import ONLINE_STATUS_SECONDS, MemoryBus, online_topic
 from duo.chat.payload import Rendered, decode, encode
-from duo.chat.presence import HEARTBEAT_SECONDS, STATUS_TTL_SECONDS, start_presence
+from duo.chat.presence import HEARTBEAT_SECONDS, start_presence
 from duo.services import Services
 from tests.factories import onboarded_user
 
@@ -34,7 +34,7 @@ async def test_status_heartbeat_and_last_online(svc: Services, mock_clock: trio.
         return await svc.db.fetchval("SELECT last_online_time FROM person WHERE id = $1", alice.person_id)
 
     # the clock is mocked: this bounds virtual time (the jumps below add up to about 12 h)
-    with trio.fail_after(2 * STATUS_TTL_SECONDS):
+    with trio.fail_after(2 * ONLINE_STATUS_SECONDS):
         async with bus.listen(online_topic(person), lambda p: got.append(decode(p))), open_supervisor(grace=5) as supervisor:
             presence = await start_presence(supervisor, bus, svc.db, lambda: clock[0])
             presence.connected(person)
@@ -63,5 +63,5 @@ async def test_status_heartbeat_and_last_online(svc: Services, mock_clock: trio.
             await presence.flush()
             assert len(got) == 3
             assert decode(await bus.last(online_topic(person)) or b"") == event(person, "online-recently")
-            mock_clock.jump(STATUS_TTL_SECONDS)
+            mock_clock.jump(ONLINE_STATUS_SECONDS)
             assert await bus.last(online_topic(person)) is None  # expired: offline

@@ -16,12 +16,10 @@ import xml.etree.ElementTree as ET
 from typing import Any
 from xml.sax.saxutils import escape
 
+from duo.chat import namespaces as ns
 from duo.chat.jid import jid, person_of
 from duo.chat.stanzas import ArchivedMessage
 from duo.erlang_term import UNDECODABLE, Atom, decode_term, encode_term
-
-RECEIPTS_NS = "urn:xmpp:receipts"
-CLIENT_NS = "jabber:client"
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -57,10 +55,10 @@ def encode_archived(message: ArchivedMessage) -> bytes:
     """``mam_message.message``: the exml term, attributes sorted by key (never ``audio_uuid``)."""
     attributes = sorted(
         [("from", jid(message.sender)), ("id", message.id), ("to", jid(message.recipient)),
-         ("type", "chat"), ("xmlns", CLIENT_NS)]
+         ("type", "chat"), ("xmlns", ns.CLIENT)]
     )
     body: tuple[Any, ...] = (Atom("xmlel"), "body", [], [(Atom("xmlcdata"), message.body)])
-    request: tuple[Any, ...] = (Atom("xmlel"), "request", [("xmlns", RECEIPTS_NS)], [])
+    request: tuple[Any, ...] = (Atom("xmlel"), "request", [("xmlns", ns.RECEIPTS)], [])
     return encode_term((Atom("xmlel"), "message", attributes, [body, request]))
 
 
@@ -116,9 +114,9 @@ def _attr(value: str) -> str:
 def encode_inbox_content(message: ArchivedMessage) -> bytes:
     """``inbox.content``: the stanza as UTF-8 XML, attributes ``xmlns, from, to, id, type``."""
     return (
-        f'<message xmlns="{CLIENT_NS}" from="{jid(message.sender)}" to="{jid(message.recipient)}"'
+        f'<message xmlns="{ns.CLIENT}" from="{jid(message.sender)}" to="{jid(message.recipient)}"'
         f' id="{_attr(message.id)}" type="chat"><body>{escape(message.body)}</body>'
-        f'<request xmlns="{RECEIPTS_NS}"/></message>'
+        f'<request xmlns="{ns.RECEIPTS}"/></message>'
     ).encode()
 
 

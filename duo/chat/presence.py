@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("duo.chat.presence")
 
 HEARTBEAT_SECONDS = 240.0  # §8.3: every 4 minutes
-STATUS_TTL_SECONDS = ONLINE_STATUS_SECONDS  # §8.3: a kept status expires after 12 hours → offline
 FLUSH_SECONDS = 1.0  # last-online writes are batched about once a second
 
 
@@ -135,7 +134,7 @@ async def start_presence(
 
     async def announce(person: str, status: st.OnlineStatus) -> None:
         event = encode(st.OnlineEvent(uuid=person, status=status))
-        await bus.publish(online_topic(person), event, keep_seconds=STATUS_TTL_SECONDS)
+        await bus.publish(online_topic(person), event, keep_seconds=ONLINE_STATUS_SECONDS)
 
     async def flush() -> None:
         if state.seen:

@@ -90,7 +90,7 @@ def _pairs_of(rows: Sequence[asyncpg.Record]) -> Pairs:
 async def existing_pairs(conn: Connection, pairs: Sequence[Pair]) -> Pairs:
     if not pairs:
         return Pairs(skipped=set(), messaged=set())
-    return _pairs_of(await conn.fetch(_PAIR_ROWS, [p[0] for p in pairs], [p[1] for p in pairs]))
+    return _pairs_of(await conn.fetch(_PAIR_ROWS, *_columns(pairs, 2)))
 
 
 @attrs.frozen
@@ -140,8 +140,7 @@ async def gate_inputs(
             UNION ALL
             SELECT 'hash', NULL, NULL, NULL, NULL, NULL, hash FROM intro_hash
             WHERE hash = ANY($5::text[]) AND last_used_at > $4::timestamptz - interval '7 days'""",
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
+        *_columns(pairs, 2),
         list(sender_ids),
         now,
         list(hashes),
@@ -383,8 +382,7 @@ async def clear_unread(db: Database, marks: Sequence[tuple[str, str]]) -> None:
         """UPDATE inbox SET unread_count = 0
            FROM unnest($1::text[], $2::text[]) AS m(luser, remote)
            WHERE inbox.luser = m.luser AND inbox.remote_bare_jid = m.remote AND inbox.unread_count <> 0""",
-        [m[0] for m in marks],
-        [m[1] for m in marks],
+        *_columns(marks, 2),
     )
 
 
@@ -394,8 +392,7 @@ async def write_push_tokens(db: Database, upserts: Sequence[tuple[str, str]], de
             await conn.execute(
                 """INSERT INTO duo_push_token (username, token) SELECT * FROM unnest($1::text[], $2::text[])
                    ON CONFLICT (username) DO UPDATE SET token = EXCLUDED.token""",
-                [u[0] for u in upserts],
-                [u[1] for u in upserts],
+                *_columns(upserts, 2),
             )
         if deletes:
             await conn.execute("DELETE FROM duo_push_token WHERE username = ANY($1::text[])", list(deletes))
