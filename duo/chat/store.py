@@ -4,8 +4,9 @@
   ``max`` entries before ``before``, oldest first; send ``MamFin`` after them.
 * :func:`inbox` — the ``InboxResult`` frames of every conversation (§5.5), oldest activity
   first, with unread counts and ``box``; send ``InboxFin`` after them.
-* :func:`mark_displayed`, :func:`save_push_tokens`, :func:`touch_last_online` — writes the
-  connection and presence code collects (about once a second) and flushes in one call each.
+* :func:`mark_displayed`, :func:`save_push_tokens`, :func:`touch_last_online` — list-taking
+  writes: a session calls the first two for each stanza (so a later inbox query sees the
+  marker), presence flushes the last-online times it collects in one call.
 
 People are canonical UUID strings, as in ``duo.chat.stanzas``. The ``messaged`` rows the
 pipeline writes are what ``POST /inbox-info`` reads to place a conversation (``intros``
