@@ -28,8 +28,8 @@ log = logging.getLogger("duo.jobs.notifications")
 SUBJECT = "You have a new message 😍"
 UNREAD_WINDOW = dt.timedelta(days=10)
 RECORD_AHEAD_SECONDS = 5
-IMMEDIACIES = ("Immediately", "Daily", "Every 3 days", "Weekly", "Never")
 DRIFT_SECONDS = {"Immediately": 0, "Daily": 86_400, "Every 3 days": 259_200, "Weekly": 604_800, "Never": -1}
+IMMEDIACIES = tuple(DRIFT_SECONDS)
 
 SELECT_SQL = r"""
 WITH unread AS (
