@@ -11,13 +11,12 @@ import datetime as dt
 import logging
 
 from duo.actors.mailer import LOGO_URL, Mail, is_never_sent
-from duo.jobs.job import NO_REPLY_SENDER, Counts
+from duo.jobs.job import APP_URL, NO_REPLY_SENDER, Counts
 from duo.services import Services
 
 log = logging.getLogger("duo.jobs.autodeactivate2")
 
 SUBJECT = "Your profile is invisible 👻"
-APP_URL = "https://get.duolicious.app/"
 
 # Club counts go down once per deactivated member (the reference lowered them once per
 # statement, however many members of a club were deactivated).

@@ -13,6 +13,7 @@ Counts = dict[str, int]
 Iteration = Callable[[Services, dt.datetime], Awaitable[Counts]]
 
 NO_REPLY_SENDER = "Duolicious <no-reply@duolicious.app>"
+APP_URL = "https://get.duolicious.app/"  # where the jobs' e-mails send people
 
 
 @attrs.frozen

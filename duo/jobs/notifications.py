@@ -20,17 +20,16 @@ import urllib.parse
 
 from duo.actors.mailer import LOGO_URL, Mail, is_never_sent
 from duo.chat.push import PushMessage
-from duo.jobs.job import NO_REPLY_SENDER, Counts
+from duo.jobs.job import APP_URL, NO_REPLY_SENDER, Counts
 from duo.services import Services
 
 log = logging.getLogger("duo.jobs.notifications")
 
 SUBJECT = "You have a new message 😍"
-APP_URL = "https://get.duolicious.app/"
 UNREAD_WINDOW = dt.timedelta(days=10)
 RECORD_AHEAD_SECONDS = 5
-IMMEDIACIES = ("Immediately", "Daily", "Every 3 days", "Weekly", "Never")
 DRIFT_SECONDS = {"Immediately": 0, "Daily": 86_400, "Every 3 days": 259_200, "Weekly": 604_800, "Never": -1}
+IMMEDIACIES = tuple(DRIFT_SECONDS)
 
 SELECT_SQL = r"""
 WITH unread AS (

@@ -24,7 +24,7 @@ import trio
 from duo.config import OpenAiConfig
 from duo.jobs.job import Counts
 from duo.person_view import age
-from duo.safety.verification import Verdict, job_message, judge, message
+from duo.safety.verification import MAX_CLAIMED_PHOTOS, Verdict, job_message, judge, message
 from duo.services import Services
 
 log = logging.getLogger("duo.jobs.verification")
@@ -43,7 +43,7 @@ RETURNING id
 
 QUEUED_SQL = f"""
 SELECT j.id, j.person_id, j.photo_uuid,
-       ARRAY(SELECT uuid FROM photo WHERE person_id = p.id ORDER BY position LIMIT 7) AS claimed_uuids,
+       ARRAY(SELECT uuid FROM photo WHERE person_id = p.id ORDER BY position LIMIT {MAX_CLAIMED_PHOTOS}) AS claimed_uuids,
        {age("p", "$1")} AS claimed_age,
        (SELECT name FROM gender WHERE id = p.gender_id) AS claimed_gender,
        NULLIF((SELECT name FROM ethnicity WHERE id = p.ethnicity_id), 'Unanswered') AS claimed_ethnicity

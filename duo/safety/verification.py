@@ -31,6 +31,7 @@ REQUIRED = (
 ETHNICITY = "image_1_has_claimed_ethnicity"
 MAX_CLAIMED_PHOTOS = 7
 PHOTO_MATCH = 0.9
+OPTIONAL = (ETHNICITY, *(f"image_1_has_person_from_image_{k}" for k in range(2, MAX_CLAIMED_PHOTOS + 2)))
 
 # (key, fails below, message constant), in the order the first failure is reported
 CHECKS = (
@@ -94,8 +95,7 @@ def judge(answer: str | None, claimed_photos: Sequence[str], ethnicity_claimed: 
     if not isinstance(parsed, dict):
         return wrong
     scores: dict[str, float] = {}
-    optional = [ETHNICITY] + [f"image_1_has_person_from_image_{k}" for k in range(2, MAX_CLAIMED_PHOTOS + 2)]
-    for key in (*REQUIRED, *optional):
+    for key in (*REQUIRED, *OPTIONAL):
         if key not in parsed:
             if key in REQUIRED:
                 return wrong

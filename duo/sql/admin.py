@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from duo.sql.database import Connection, Database
+from duo.sql.database import Connection, Queryable
 
 BAN_LIFETIME = "1 month"
 
@@ -14,7 +14,7 @@ TokenTable = Literal["banned_person_admin_token", "deleted_photo_admin_token"]
 TOKEN_NAMES: dict[TokenTable, str] = {"banned_person_admin_token": "person_id", "deleted_photo_admin_token": "photo_uuid"}
 
 
-async def ban_token_known(db: Database | Connection, token: uuid.UUID) -> bool:
+async def ban_token_known(db: Queryable, token: uuid.UUID) -> bool:
     """Whether a ban token exists for a person who still exists (expiry not checked)."""
     return bool(
         await db.fetchval(
@@ -25,7 +25,7 @@ async def ban_token_known(db: Database | Connection, token: uuid.UUID) -> bool:
     )
 
 
-async def photo_token_known(db: Database | Connection, token: uuid.UUID) -> bool:
+async def photo_token_known(db: Queryable, token: uuid.UUID) -> bool:
     """Whether a photo-deletion token exists (expiry not checked)."""
     return bool(await db.fetchval("SELECT 1 FROM deleted_photo_admin_token WHERE token = $1", token))
 

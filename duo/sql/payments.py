@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 
 from duo.clubs import trim_to_quota
-from duo.sql.database import Connection, Database
+from duo.sql.database import Connection, Queryable
 
 # Theme colours a person without gold has (title, body, background).
 DEFAULT_THEME = ("#000000", "#000000", "#ffffff")
 
 
-async def revenuecat_token_hash(db: Database | Connection) -> str:
+async def revenuecat_token_hash(db: Queryable) -> str:
     """SHA-512 hex of the webhook's bearer token; empty (nothing accepted) until configured."""
     return str(await db.fetchval("SELECT token_hash_revenuecat FROM funding WHERE id = 1") or "")
 

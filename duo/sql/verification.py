@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from duo.sql.database import Connection, Database
+from duo.sql.database import Connection, Queryable
 
 
-async def selfie_known(db: Database | Connection, selfie_hash: str) -> bool:
+async def selfie_known(db: Queryable, selfie_hash: str) -> bool:
     """Whether this selfie (by the MD5 of its base64 text) was ever accepted, by anyone."""
     return bool(await db.fetchval("SELECT 1 FROM verification_photo_hash WHERE hash = $1", selfie_hash))
 
@@ -22,7 +22,7 @@ async def record_selfie(conn: Connection, selfie_hash: str) -> bool:
     return bool(inserted)
 
 
-async def fail_job(db: Database | Connection, person_id: int, message: str) -> None:
+async def fail_job(db: Queryable, person_id: int, message: str) -> None:
     """Set the person's job, if any, to ``failure`` with ``message``."""
     await db.execute(
         "UPDATE verification_job SET status = 'failure', message = $2 WHERE person_id = $1",
@@ -44,7 +44,7 @@ async def replace_job(conn: Connection, person_id: int, photo_uuid: str, expires
     return [row["photo_uuid"] for row in dropped]
 
 
-async def queue_job(db: Database | Connection, person_id: int, message: str) -> None:
+async def queue_job(db: Queryable, person_id: int, message: str) -> None:
     """Hand an uploaded selfie to the job runner; other states are left alone."""
     await db.execute(
         """UPDATE verification_job SET status = 'queued', message = $2
@@ -54,7 +54,7 @@ async def queue_job(db: Database | Connection, person_id: int, message: str) -> 
     )
 
 
-async def verification_state(db: Database | Connection, person_id: int) -> dict[str, Any] | None:
+async def verification_state(db: Queryable, person_id: int) -> dict[str, Any] | None:
     """The person's verified flags, photo flags by position and latest job (None: no person)."""
     row = await db.fetchrow(
         """SELECT p.verified_age, p.verified_gender, p.verified_ethnicity,
