@@ -198,3 +198,22 @@ async def test_the_subscription_survives_a_lost_redis_connection(
                 assert await receive.receive() == b"after the loss"
                 assert await receive_later.receive() == b"new topic"
     assert any("lost Redis" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_subscribe_while_the_loss_is_being_repaired_waits_for_the_repair(
+    two_processes: tuple[Bus, Bus, Any],
+) -> None:
+    """The reader has seen the loss and is pausing before it reconnects: a subscribe then must
+    not go out on the lost connection (nobody reads it any more) but ride on the recovery."""
+    first, second, admin = two_processes
+    assert isinstance(first, RedisBus)
+    first.RETRY_SECONDS = 0.3
+    held, topic = fresh("person"), fresh("person")
+    with trio.fail_after(10):
+        async with first.subscribe(held):  # the reader reads only a subscribed connection
+            await aio(admin.client_kill_filter)(_type="pubsub")
+            while first._losses == 0:  # the reader has noticed; the recovery is pausing
+                await trio.sleep(0.01)
+            async with first.subscribe(topic) as receive:
+                await second.publish(topic, b"after the repair")
+                assert await receive.receive() == b"after the repair"

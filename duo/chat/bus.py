@@ -203,6 +203,7 @@ class RedisBus(Bus):
         self._waiting: tuple[str, str, trio.Event] | None = None  # (kind, topic, confirmed)
         self._losses = 0  # connections lost so far
         self._recovered = trio.Event()  # set once the latest loss is repaired
+        self._recovered.set()  # nothing lost yet
 
     async def publish(self, topic: str, payload: bytes, *, keep_seconds: int | None = None) -> None:
         if keep_seconds is None:
@@ -239,9 +240,13 @@ class RedisBus(Bus):
     async def _confirm(self, kind: str, topic: str, command: Callable[[str], Any]) -> trio.Event | None:
         """Send ``command`` and wait for Redis to confirm it.
 
-        If the connection is lost meanwhile, returns the event set once the recovery has
-        subscribed anew. A failed send that no lost connection explains is raised.
+        If the connection is lost meanwhile, or was lost and is not yet repaired, returns the
+        event set once the recovery has subscribed anew: nothing is sent on the lost
+        connection, which no reader reads any more. A failed send that no lost connection
+        explains is raised.
         """
+        if not self._recovered.is_set():
+            return self._recovered  # the recovery (un)subscribes by ``_subscribed``
         losses = self._losses
         confirmed = trio.Event()
         self._waiting = (kind, topic, confirmed)
