@@ -50,7 +50,10 @@ log = logging.getLogger("duo.chat.room")
 IDLE_SECONDS = 30.0  # a room with no traffic for this long stops
 BATCH_LIMIT = 1000  # messages per accept call (one transaction)
 ROOM_CAPACITY = 10_000  # queued messages per room before new ones are refused
-COMMIT_LANES = 8  # concurrent storage transactions (each takes every batch waiting); the pool has 10
+# Concurrent storage transactions, each taking every batch waiting (the pool has 10).
+# bench/chat.py at 1,000 msg/s: p99 delivery ~120 ms with 2-3 lanes, 285-650 ms with 8,
+# whose smaller batches cost more CPU per message.
+COMMIT_LANES = 3
 
 
 @attrs.frozen
