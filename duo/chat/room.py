@@ -213,7 +213,6 @@ class Rooms:
         elif not isinstance(outcome, pipeline.Ignored):
             pending.session.deliver(outcome)
 
-
     async def _publish(self, recipient: str, stanza: st.IncomingMessage | st.IncomingTyping) -> None:
         """Live delivery is best effort (§10: an offline recipient misses it too, and catches
         up from the archive): a bus failure is logged and the batch's other acks still go."""
