@@ -236,17 +236,21 @@ async def test_a_faulty_batch_fails_none_of_the_batches_stored_with_it(
     fault in Alice–Bob's batch fails only that one, Bob–Carol's is stored."""
     alice, bob, carol = trio_of_people
     busy, release = trio.Event(), trio.Event()
-    store_one = pipeline._one
+    accept, store_one = pipeline.accept, pipeline._one
 
-    async def hold_first_and_break_one_pair(conn: Any, known: Any, submission: pipeline.Submission, now: Any) -> Any:
-        if submission.message.id == "first":
+    async def hold_first(deps: pipeline.ChatDeps, batch: list[pipeline.Submission]) -> list[pipeline.Outcome]:
+        if batch[0].message.id == "first":
             busy.set()
             await release.wait()
-        if submission.message.id == "bad":
+        return await accept(deps, batch)
+
+    async def break_one_pair(conn: Any, known: Any, submission: pipeline.Submission, now: Any) -> Any:
+        if submission.message.id == "bad":  # on the database's side of the bridge: no trio here
             raise RuntimeError("injected fault")
         return await store_one(conn, known, submission, now)
 
-    monkeypatch.setattr(pipeline, "_one", hold_first_and_break_one_pair)
+    monkeypatch.setattr(pipeline, "accept", hold_first)
+    monkeypatch.setattr(pipeline, "_one", break_one_pair)
 
     def batch(sender: User, to: User, id: str) -> list[pipeline.Submission]:
         return [pipeline.Submission(str(sender.uuid), ChatMessage(str(to.uuid), id, f"message {id}"), svc.now())]

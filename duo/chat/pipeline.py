@@ -193,14 +193,22 @@ async def refuse(deps: ChatDeps, batch: Sequence[Submission]) -> list[Outcome]:
 
 
 async def _attempt(deps: ChatDeps, batch: Sequence[Submission], now: dt.datetime, *, isolate: bool) -> list[Outcome]:
-    """One transaction for the batch: read, run the gates, write (see ``store_messages``)."""
-    async with deps.db.transaction() as conn:
+    """One transaction for the batch: read, run the gates, write (see ``store_messages``).
+
+    The gates are plain Python between the statements, so the whole transaction runs on
+    the database's side of the bridge: one crossing per batch rather than about seven
+    (bench/chat.py at 1,000 msg/s: ~180 batches/s).
+    """
+
+    async def transaction(conn: Connection) -> list[Outcome]:
         known = await _load(conn, batch, now)
         decided = [await _one(conn, known, submission, now) for submission in batch]
         outcomes = await _store(conn, decided, isolate=isolate)
         await sql.touch_intro_hashes(conn, known.checked_hashes, now)
         await sql.queue_audio_deletion(conn, _unstored_audio(batch, outcomes))
-    return outcomes
+        return outcomes
+
+    return await deps.db.run_transaction(transaction)
 
 
 def intro_hash(body: str) -> str:

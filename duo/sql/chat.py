@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import asyncpg
 import attrs
 
-from duo.aio import aio
 from duo.sql.database import Connection, Database
 
 log = logging.getLogger("duo.sql.chat")
@@ -218,15 +217,12 @@ async def store_messages(conn: Connection, writes: Sequence[MessageWrite], *, is
 
 
 async def _in_savepoint(conn: Connection, write: MessageWrite) -> bool:
-    savepoint = conn.raw.transaction()
-    await aio(savepoint.start)()
     try:
-        await _write_messages(conn, [write])
+        async with conn.savepoint():
+            await _write_messages(conn, [write])
     except asyncpg.PostgresError:
         log.exception("chat message %r from %s could not be stored", write.stanza_id, write.sender_uuid)
-        await aio(savepoint.rollback)()
         return False
-    await aio(savepoint.commit)()
     return True
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import attrs
@@ -14,6 +14,8 @@ from asyncpg import Record
 from pgvector.asyncpg import register_vector
 
 from duo.aio import aio
+
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -52,28 +54,61 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 class Connection:
-    """One checked-out connection, usually inside a transaction."""
+    """One checked-out connection, usually inside a transaction; each statement is one
+    bridge crossing."""
 
     def __init__(self, raw: asyncpg.Connection) -> None:
         self.raw = raw
 
+    async def _call(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
+        return await aio(method)(*args)
+
     async def fetch(self, query: str, *args: Any) -> list[Record]:
-        return await aio(self.raw.fetch)(query, *args)
+        return await self._call(self.raw.fetch, query, *args)
 
     async def fetchrow(self, query: str, *args: Any) -> Record | None:
-        return await aio(self.raw.fetchrow)(query, *args)
+        return await self._call(self.raw.fetchrow, query, *args)
 
     async def fetchval(self, query: str, *args: Any) -> Any:
-        return await aio(self.raw.fetchval)(query, *args)
+        return await self._call(self.raw.fetchval, query, *args)
 
     async def execute(self, query: str, *args: Any) -> str:
-        return await aio(self.raw.execute)(query, *args)
+        return await self._call(self.raw.execute, query, *args)
 
     async def executemany(self, query: str, args: list[tuple[Any, ...]]) -> None:
-        await aio(self.raw.executemany)(query, args)
+        await self._call(self.raw.executemany, query, args)
 
     async def copy_records(self, table: str, records: list[tuple[Any, ...]], columns: list[str]) -> None:
         await aio(self.raw.copy_records_to_table)(table, records=records, columns=columns)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: released when the block ends normally, else rolled back."""
+        savepoint = self.raw.transaction()
+        await aio(savepoint.start)()
+        try:
+            yield
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await aio(savepoint.rollback)()
+            raise
+        await aio(savepoint.commit)()
+
+
+class _AsyncioSideConnection(Connection):
+    """The connection of :meth:`Database.run_transaction`, used on the asyncio side: its
+    statements go straight to asyncpg, with no crossing of their own."""
+
+    async def _call(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
+        return await method(*args)
+
+    async def copy_records(self, table: str, records: list[tuple[Any, ...]], columns: list[str]) -> None:
+        await self.raw.copy_records_to_table(table, records=records, columns=columns)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        async with self.raw.transaction():
+            yield
 
 
 class DatabaseUnavailable(Exception):
@@ -188,6 +223,27 @@ class Database:
                 raise
             with trio.CancelScope(shield=True):
                 await aio(tx.commit)()
+
+    async def run_transaction(self, body: Callable[[Connection], Awaitable[T]], isolation: str = "read_committed") -> T:
+        """``body`` in one transaction, run on the asyncio side of the bridge: one crossing
+        for the whole transaction instead of one per statement (acquire, BEGIN, each
+        statement, COMMIT, release), which is what a busy transaction costs most of.
+
+        ``body`` must not use trio (it runs on the asyncio loop's thread); a trio
+        cancellation cancels it there and the transaction is rolled back.
+        """
+        pool = self._pool
+
+        async def run() -> T:
+            async with pool.acquire() as raw, raw.transaction(isolation=isolation):
+                return await body(_AsyncioSideConnection(raw))
+
+        try:
+            return await aio(run)()
+        except asyncpg.QueryCanceledError as e:
+            raise QueryTimeout(str(e)) from e
+        except LOST_SERVER as e:
+            raise DatabaseUnavailable(f"{type(e).__name__}: {e}") from e
 
 
 # What a query helper takes: the pool for one statement, or a connection in a transaction.
