@@ -95,24 +95,38 @@ class Bus(abc.ABC):
     async def last(self, topic: str) -> bytes | None:
         """The payload last published to ``topic`` with ``keep_seconds``, if not expired."""
 
-    @asynccontextmanager
-    async def listen(self, topic: str, deliver: Deliver) -> AsyncIterator[None]:
-        """Call ``deliver(payload)`` for every payload on ``topic`` while the block runs.
+    async def add_listener(self, topic: str, deliver: Deliver) -> None:
+        """Call ``deliver(payload)`` for every payload on ``topic`` until
+        :meth:`remove_listener` (a connection holds a few of these for its whole life; two
+        calls cost less memory than a context manager kept open).
 
-        The subscription is in place when the block starts, so a status read right after
-        (§5.7) misses no event. ``deliver`` runs in the bus's own task and must not wait.
+        The subscription is in place on return, so a status read right after (§5.7) misses
+        no event. ``deliver`` runs in the bus's own task and must not wait.
         """
-        listeners = self._listeners.setdefault(topic, [])
-        listeners.append(deliver)
+        self._listeners.setdefault(topic, []).append(deliver)
         try:
             await self._sync(topic)
+        except BaseException:
+            await self.remove_listener(topic, deliver)
+            raise
+
+    async def remove_listener(self, topic: str, deliver: Deliver) -> None:
+        """Stop calling ``deliver`` for ``topic`` (shielded: it runs on the way out)."""
+        listeners = self._listeners.get(topic, [])
+        listeners.remove(deliver)
+        if not listeners and self._listeners.get(topic) is listeners:
+            del self._listeners[topic]
+        with trio.CancelScope(shield=True):
+            await self._sync(topic)
+
+    @asynccontextmanager
+    async def listen(self, topic: str, deliver: Deliver) -> AsyncIterator[None]:
+        """:meth:`add_listener` for the duration of the block."""
+        await self.add_listener(topic, deliver)
+        try:
             yield
         finally:
-            listeners.remove(deliver)
-            if not listeners and self._listeners.get(topic) is listeners:
-                del self._listeners[topic]
-            with trio.CancelScope(shield=True):
-                await self._sync(topic)
+            await self.remove_listener(topic, deliver)
 
     @asynccontextmanager
     async def subscribe(

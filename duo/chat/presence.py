@@ -17,7 +17,6 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Callable
-from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
 import attrs
@@ -94,9 +93,8 @@ class Presence:
             return
         topic = online_topic(target)
         if topic not in session.online:  # subscribing twice only re-sends the status
-            subscription = AsyncExitStack()
-            await subscription.enter_async_context(self._bus.listen(topic, session.from_bus))
-            session.online[topic] = subscription
+            await self._bus.add_listener(topic, session.from_bus)
+            session.online.add(topic)
         current = await self._bus.last(topic)
         rendered = None if current is None else decode(current)
         session.deliver(rendered or st.OnlineEvent(uuid=target, status="offline"))
@@ -111,10 +109,10 @@ class Presence:
             return bool((await sql.existing_pairs(conn, [(me, them), (them, me)])).skipped)
 
     async def unsubscribe(self, session: Session, stanza: st.UnsubscribeOnline) -> None:
-        if stanza.person is not None:
-            subscription = session.online.pop(online_topic(stanza.person), None)
-            if subscription is not None:
-                await subscription.aclose()
+        topic = None if stanza.person is None else online_topic(stanza.person)
+        if topic is not None and topic in session.online:
+            session.online.discard(topic)
+            await self._bus.remove_listener(topic, session.from_bus)
         session.deliver(st.UnsubscribeSuccessful(uuid=stanza.uuid))
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from contextlib import AsyncExitStack
 
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
@@ -36,7 +35,7 @@ from duo.actors.runtime import (
 )
 from duo.chat import stanzas as st
 from duo.chat import store
-from duo.chat.bus import kick_topic, user_topic
+from duo.chat.bus import Deliver, kick_topic, user_topic
 from duo.chat.keepalive import PING_TIMEOUT
 from duo.chat.node import ChatNode
 from duo.chat.payload import (
@@ -67,8 +66,8 @@ class Session:
         self.node = node
         self.person: str | None = None  # set once by a successful auth, never changed
         self.person_id = 0
-        self.online: dict[str, AsyncExitStack] = {}  # status topics subscribed to (§5.7)
-        self.listening = AsyncExitStack()  # its user and kick topics, once authenticated
+        self.online: set[str] = set()  # status topics subscribed to (§5.7)
+        self.listening: list[tuple[str, Deliver]] = []  # its user and kick topics, once authenticated
         self.ref: ActorRef[Delivery, None] | None = None  # the writer, once spawned
 
     # -- the mailbox (any task, never waits) --------------------------------------------
@@ -199,9 +198,9 @@ class Session:
             return False
         self.person = person
         self.deliver(st.AuthSuccess())
-        bus = self.node.bus
-        await self.listening.enter_async_context(bus.listen(user_topic(person), self.from_bus))
-        await self.listening.enter_async_context(bus.listen(kick_topic(person), self.kicked))
+        for topic, deliver in ((user_topic(person), self.from_bus), (kick_topic(person), self.kicked)):
+            await self.node.bus.add_listener(topic, deliver)
+            self.listening.append((topic, deliver))
         self.node.presence.connected(person)
         return True
 
@@ -218,11 +217,13 @@ class Session:
 
     async def end(self) -> None:
         """The connection is gone: stop listening and tell presence (§3.6)."""
-        with trio.CancelScope(shield=True):
-            for subscription in self.online.values():
-                await subscription.aclose()
-            self.online.clear()
-            await self.listening.aclose()
+        bus = self.node.bus
+        for topic in self.online:
+            await bus.remove_listener(topic, self.from_bus)
+        self.online.clear()
+        for topic, deliver in reversed(self.listening):
+            await bus.remove_listener(topic, deliver)
+        self.listening.clear()
         if self.person is not None:
             self.node.presence.disconnected(self.person)
 
