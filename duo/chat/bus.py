@@ -112,9 +112,9 @@ class Bus(abc.ABC):
 
     async def remove_listener(self, topic: str, deliver: Deliver) -> None:
         """Stop calling ``deliver`` for ``topic`` (shielded: it runs on the way out)."""
-        listeners = self._listeners.get(topic, [])
+        listeners = self._listeners[topic]
         listeners.remove(deliver)
-        if not listeners and self._listeners.get(topic) is listeners:
+        if not listeners:
             del self._listeners[topic]
         with trio.CancelScope(shield=True):
             await self._sync(topic)

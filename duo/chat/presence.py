@@ -109,8 +109,7 @@ class Presence:
             return bool((await sql.existing_pairs(conn, [(me, them), (them, me)])).skipped)
 
     async def unsubscribe(self, session: Session, stanza: st.UnsubscribeOnline) -> None:
-        topic = None if stanza.person is None else online_topic(stanza.person)
-        if topic is not None and topic in session.online:
+        if stanza.person is not None and (topic := online_topic(stanza.person)) in session.online:
             session.online.discard(topic)
             await self._bus.remove_listener(topic, session.from_bus)
         session.deliver(st.UnsubscribeSuccessful(uuid=stanza.uuid))

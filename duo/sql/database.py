@@ -60,8 +60,8 @@ class Connection:
     def __init__(self, raw: asyncpg.Connection) -> None:
         self.raw = raw
 
-    async def _call(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
-        return await aio(method)(*args)
+    async def _call(self, method: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        return await aio(method)(*args, **kwargs)
 
     async def fetch(self, query: str, *args: Any) -> list[Record]:
         return await self._call(self.raw.fetch, query, *args)
@@ -79,7 +79,7 @@ class Connection:
         await self._call(self.raw.executemany, query, args)
 
     async def copy_records(self, table: str, records: list[tuple[Any, ...]], columns: list[str]) -> None:
-        await aio(self.raw.copy_records_to_table)(table, records=records, columns=columns)
+        await self._call(self.raw.copy_records_to_table, table, records=records, columns=columns)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -99,11 +99,8 @@ class _AsyncioSideConnection(Connection):
     """The connection of :meth:`Database.run_transaction`, used on the asyncio side: its
     statements go straight to asyncpg, with no crossing of their own."""
 
-    async def _call(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
-        return await method(*args)
-
-    async def copy_records(self, table: str, records: list[tuple[Any, ...]], columns: list[str]) -> None:
-        await self.raw.copy_records_to_table(table, records=records, columns=columns)
+    async def _call(self, method: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        return await method(*args, **kwargs)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -118,6 +115,11 @@ class DatabaseUnavailable(Exception):
 class QueryTimeout(Exception):
     """A statement ran past its ``statement_timeout`` (its transaction was rolled back) or
     past the ``timeout`` of a single call (it was cancelled on the server)."""
+
+
+def _unavailable(e: BaseException) -> DatabaseUnavailable:
+    """A driver's lost-server error as duo's (503 at the API, not a bug)."""
+    return DatabaseUnavailable(f"{type(e).__name__}: {e}")
 
 
 # What a pool call raises when the server is down, restarting or unreachable.
@@ -179,9 +181,9 @@ class Database:
         except TimeoutError as e:  # an OSError, but when the caller set a timeout it is theirs
             if kwargs.get("timeout") is not None:
                 raise QueryTimeout(str(e)) from e
-            raise DatabaseUnavailable(f"TimeoutError: {e}") from e
+            raise _unavailable(e) from e
         except LOST_SERVER as e:
-            raise DatabaseUnavailable(f"{type(e).__name__}: {e}") from e
+            raise _unavailable(e) from e
 
     async def fetch(self, query: str, *args: Any) -> list[Record]:
         return await self._pooled("fetch", query, *args)
@@ -243,7 +245,7 @@ class Database:
         except asyncpg.QueryCanceledError as e:
             raise QueryTimeout(str(e)) from e
         except LOST_SERVER as e:
-            raise DatabaseUnavailable(f"{type(e).__name__}: {e}") from e
+            raise _unavailable(e) from e
 
 
 # What a query helper takes: the pool for one statement, or a connection in a transaction.
